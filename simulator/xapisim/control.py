@@ -1,0 +1,92 @@
+"""The control API under /_sim/ on the control address: for tests, benchmarks and the demo.
+
+    GET    /_sim/endpoints          what endpoints.json holds
+    GET    /_sim/counters           calls per method, open sessions, logins, logouts
+    POST   /_sim/counters/reset
+    POST   /_sim/reset              rebuild the current scenario
+    POST   /_sim/scenario           {"scenario": name or path} load another one
+    GET    /_sim/state[?classes=VM,host]   every record of every pool
+    GET    /_sim/faults             the rules in force
+    POST   /_sim/faults             {"method", "action": drop|delay|error, "code", "params",
+                                     "seconds", "count", "fraction", "host"} add a rule
+    DELETE /_sim/faults             remove every rule
+    POST   /_sim/speed              {"speed": F}
+"""
+
+import json
+import urllib.parse
+
+from .scenario import ScenarioError
+
+
+def _json(status, payload):
+    return status, json.dumps(payload).encode("utf-8")
+
+
+def _body(raw):
+    if not raw:
+        return {}
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError("the body must be a JSON object")
+    return data
+
+
+def counters(sim):
+    world = sim.world
+    return {"calls": dict(world.counters.calls), "protocols": dict(world.counters.protocols),
+            "total_calls": sum(world.counters.calls.values()), "open_sessions": world.open_sessions(),
+            "logins": world.counters.logins, "logouts": world.counters.logouts}
+
+
+def state(sim, classes=None):
+    result = []
+    for pool in sim.world.pools:
+        with pool.db.lock:
+            tables = {cls: dict(table) for cls, table in pool.db.tables.items()
+                      if table and (not classes or cls in classes)}
+        result.append({"name": pool.name, "master": pool.address_of(pool.master), "tables": tables})
+    return {"scenario": sim.world.scenario_name, "pools": result}
+
+
+def handle(sim, verb, raw_path, raw_body):
+    """-> (HTTP status, JSON bytes)."""
+    parsed = urllib.parse.urlsplit(raw_path)
+    path = parsed.path.rstrip("/")
+    query = urllib.parse.parse_qs(parsed.query)
+    try:
+        body = _body(raw_body)
+        if (verb, path) == ("GET", "/_sim/endpoints"):
+            return _json(200, sim.endpoints())
+        if (verb, path) == ("GET", "/_sim/counters"):
+            return _json(200, counters(sim))
+        if (verb, path) == ("POST", "/_sim/counters/reset"):
+            sim.world.counters.reset()
+            return _json(200, counters(sim))
+        if (verb, path) == ("POST", "/_sim/reset"):
+            sim.load(sim.scenario)
+            return _json(200, sim.endpoints())
+        if (verb, path) == ("POST", "/_sim/scenario"):
+            if "scenario" not in body:
+                raise ValueError("the body needs 'scenario': a built-in name or a YAML file path")
+            sim.load(body["scenario"])
+            return _json(200, sim.endpoints())
+        if (verb, path) == ("GET", "/_sim/state"):
+            classes = set(query["classes"][0].split(",")) if "classes" in query else None
+            return _json(200, state(sim, classes))
+        if (verb, path) == ("GET", "/_sim/faults"):
+            return _json(200, sim.world.faults.describe())
+        if (verb, path) == ("POST", "/_sim/faults"):
+            rule = sim.world.faults.add(**body)
+            return _json(200, rule.describe())
+        if (verb, path) == ("DELETE", "/_sim/faults"):
+            sim.world.faults.clear()
+            return _json(200, [])
+        if (verb, path) == ("POST", "/_sim/speed"):
+            sim.world.clock.speed = float(body["speed"])
+            if sim.world.clock.speed <= 0:
+                raise ValueError("speed must be positive")
+            return _json(200, {"speed": sim.world.clock.speed})
+        return _json(404, {"error": "no control call %s %s" % (verb, path)})
+    except (ValueError, TypeError, KeyError, ScenarioError) as exc:
+        return _json(400, {"error": str(exc)})

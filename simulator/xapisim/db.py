@@ -1,0 +1,195 @@
+"""One pool's database: tables of records, relations, generations and change waiting.
+
+Records are copy-on-write: a stored record dict (and every list or dict inside it) is never
+changed after it is stored; an update stores a new dict. Readers can therefore take records
+out of the lock and encode them while writers go on.
+"""
+
+import threading
+from collections import OrderedDict
+
+from .errors import Failure, handle_invalid
+from .relations import children_by_class, derived_fields
+from .values import NULL_REF, new_ref, new_uuid
+
+_CHILDREN = children_by_class()
+_DERIVED = derived_fields()
+
+
+class Database:
+    def __init__(self, model):
+        self.model = model
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.tables = {name: {} for name in model.classes}
+        self.uuids = {name: {} for name in model.classes}
+        # ref -> (created generation, modified generation), in order of modification
+        self.touched = {name: OrderedDict() for name in model.classes}
+        self.deleted = {name: [] for name in model.classes}  # (generation, ref, created generation)
+        self.generation = 0
+        self.message_generation = 0
+        self.derivers = {}  # class -> fn(db, record) -> {field: value} recomputed on every write
+        self.private = {}  # ref -> dict of simulator-only state of that object (passwords, guest state, ...)
+        self.counters = {}  # pool-wide simulator state: next domid, next guest address, ...
+        self.loading = False  # while a scenario is built: parents' sets grow in place
+
+    # ---- reading -------------------------------------------------------------------------
+    def get(self, cls, ref):
+        record = self.tables[cls].get(ref)
+        if record is None:
+            raise handle_invalid(cls, ref)
+        return record
+
+    def exists(self, cls, ref):
+        return ref in self.tables[cls]
+
+    def refs(self, cls):
+        return list(self.tables[cls])
+
+    def records(self, cls):
+        """A consistent shallow copy of a table: ref -> record."""
+        with self.lock:
+            return dict(self.tables[cls])
+
+    def by_uuid(self, cls, uuid):
+        ref = self.uuids[cls].get(uuid)
+        if ref is None:
+            raise Failure("UUID_INVALID", cls, uuid)
+        return ref
+
+    def find(self, cls, **criteria):
+        items = criteria.items()
+        return [ref for ref, rec in self.tables[cls].items() if all(rec.get(k) == v for k, v in items)]
+
+    def find_one(self, cls, **criteria):
+        found = self.find(cls, **criteria)
+        return found[0] if found else None
+
+    # ---- writing -------------------------------------------------------------------------
+    def create(self, cls, fields=None, ref=None):
+        definition = self.model.classes[cls]
+        record = dict(definition.defaults)
+        unknown = set(fields or ()) - set(record)
+        if unknown:
+            raise Failure("INTERNAL_ERROR", "xapisim: no field %s in class %s" % (", ".join(sorted(unknown)), cls))
+        record.update(fields or ())
+        for name in _DERIVED.get(cls, ()):
+            record[name] = list(record[name])
+        if "uuid" in record and not record["uuid"]:
+            record["uuid"] = new_uuid()
+        ref = ref or new_ref()
+        with self.lock:
+            record.update(self._derive(cls, record))
+            generation = self._bump(cls)
+            self.tables[cls][ref] = record
+            if "uuid" in record:
+                self.uuids[cls][record["uuid"]] = ref
+            self.touched[cls][ref] = (generation, generation)
+            for field, parent, parent_field in _CHILDREN.get(cls, ()):
+                self._link(parent, parent_field, record[field], ref, add=True)
+            self.changed.notify_all()
+        return ref
+
+    def update(self, cls, ref, **changes):
+        with self.lock:
+            old = self.get(cls, ref)
+            record = dict(old)
+            record.update(changes)
+            record.update(self._derive(cls, record))
+            self._store(cls, ref, record)
+            for field, parent, parent_field in _CHILDREN.get(cls, ()):
+                if field in changes and old[field] != record[field]:
+                    self._link(parent, parent_field, old[field], ref, add=False)
+                    self._link(parent, parent_field, record[field], ref, add=True)
+            self.changed.notify_all()
+            return record
+
+    def touch(self, cls, ref):
+        """A mod event without a change (event.inject)."""
+        with self.lock:
+            self._store(cls, ref, self.get(cls, ref))
+            self.changed.notify_all()
+
+    def delete(self, cls, ref):
+        with self.lock:
+            record = self.get(cls, ref)
+            del self.tables[cls][ref]
+            if "uuid" in record:
+                self.uuids[cls].pop(record["uuid"], None)
+            created, _ = self.touched[cls].pop(ref)
+            self.deleted[cls].append((self._bump(cls), ref, created))
+            for field, parent, parent_field in _CHILDREN.get(cls, ()):
+                self._link(parent, parent_field, record[field], ref, add=False)
+            self.private.pop(ref, None)
+            self.changed.notify_all()
+
+    def refresh(self, cls, ref):
+        """Recompute derived fields (allowed_operations) after a change they depend on elsewhere."""
+        with self.lock:
+            if ref in self.tables[cls]:
+                self.update(cls, ref)
+
+    def _derive(self, cls, record):
+        deriver = self.derivers.get(cls)
+        return deriver(self, record) if deriver else {}
+
+    def _bump(self, cls):
+        self.generation += 1
+        if cls == "message":
+            self.message_generation += 1
+        return self.generation
+
+    def _store(self, cls, ref, record):
+        created, _ = self.touched[cls].get(ref, (0, 0))
+        self.tables[cls][ref] = record
+        self.touched[cls][ref] = (created, self._bump(cls))
+        self.touched[cls].move_to_end(ref)
+
+    def _link(self, parent, field, parent_ref, child_ref, add):
+        if parent_ref == NULL_REF or parent_ref not in self.tables[parent]:
+            return
+        record = self.tables[parent][parent_ref]
+        if self.loading and add:
+            record[field].append(child_ref)
+            return
+        members = [r for r in record[field] if r != child_ref]
+        if add:
+            members.append(child_ref)
+        updated = dict(record)
+        updated[field] = members
+        self._store(parent, parent_ref, updated)
+
+    # ---- events ----------------------------------------------------------------------------
+    def token(self):
+        return "%020d,%020d" % (self.generation, self.message_generation)
+
+    def changes_since(self, generation, classes, objects=None):
+        """Events after `generation` for the classes (and single objects) subscribed to,
+        oldest first: (id, class, operation, ref, snapshot or None)."""
+        events = []
+        for cls in classes:
+            touched = self.touched[cls]
+            table = self.tables[cls]
+            wanted = objects.get(cls) if objects else None
+            for ref in reversed(touched):
+                created, modified = touched[ref]
+                if modified <= generation:
+                    break
+                if wanted is not None and ref not in wanted:
+                    continue
+                operation = "add" if created > generation else "mod"
+                events.append((modified, cls, operation, ref, table[ref]))
+            for when, ref, created in reversed(self.deleted[cls]):
+                if when <= generation:
+                    break
+                if created <= generation and (wanted is None or ref in wanted):
+                    events.append((when, cls, "del", ref, None))
+        events.sort(key=lambda event: event[0])
+        return events
+
+    def wait(self, generation, deadline_seconds, stop_event=None):
+        """Block until the database moves past `generation` or the time is up."""
+        with self.changed:
+            return self.changed.wait_for(
+                lambda: self.generation > generation or (stop_event is not None and stop_event.is_set()),
+                timeout=max(0.0, deadline_seconds))

@@ -1,0 +1,92 @@
+"""Fault injection: settings, not code edits. Rules match calls by wire name.
+
+A rule drops the connection, delays the answer (real seconds) or answers an error code,
+for the next `count` matching calls or for a `fraction` of them (seeded, so a run repeats).
+"""
+
+import fnmatch
+import random
+import threading
+
+from .errors import DropConnection, Failure
+
+ACTIONS = ("drop", "delay", "error")
+
+
+class Rule:
+    def __init__(self, method="*", action="error", code="INTERNAL_ERROR", params=(), seconds=0.0,
+                 count=None, fraction=1.0, host=None):
+        if action not in ACTIONS:
+            raise ValueError("action must be one of %s, got %r" % (", ".join(ACTIONS), action))
+        if not 0.0 <= float(fraction) <= 1.0:
+            raise ValueError("fraction must be between 0 and 1, got %r" % fraction)
+        if count is not None and int(count) < 1:
+            raise ValueError("count must be at least 1, got %r" % count)
+        self.method = method
+        self.action = action
+        self.code = code
+        self.params = [str(p) for p in params]
+        self.seconds = float(seconds)
+        self.remaining = None if count is None else int(count)
+        self.fraction = float(fraction)
+        self.host = host
+        self.hits = 0
+
+    def matches(self, method, address):
+        if self.host and self.host != address:
+            return False
+        return self.method == method or fnmatch.fnmatchcase(method, self.method)
+
+    def describe(self):
+        return {"method": self.method, "action": self.action, "code": self.code, "params": self.params,
+                "seconds": self.seconds, "remaining": self.remaining, "fraction": self.fraction,
+                "host": self.host, "hits": self.hits}
+
+
+class Faults:
+    def __init__(self, seed=0):
+        self._rules = []
+        self._lock = threading.Lock()
+        self._random = random.Random(seed)
+
+    def add(self, **settings):
+        rule = Rule(**settings)
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def clear(self):
+        with self._lock:
+            self._rules.clear()
+
+    def describe(self):
+        with self._lock:
+            return [rule.describe() for rule in self._rules]
+
+    def pick(self, method, address):
+        """The rule that fires for this call, if any (used up as it fires)."""
+        if not self._rules:
+            return None
+        with self._lock:
+            for rule in self._rules:
+                if not rule.matches(method, address) or rule.remaining == 0:
+                    continue
+                if rule.fraction < 1.0 and self._random.random() >= rule.fraction:
+                    continue
+                rule.hits += 1
+                if rule.remaining is not None:
+                    rule.remaining -= 1
+                return rule
+        return None
+
+    def apply(self, method, address, stopping):
+        """Act on a matching rule before the call is dispatched."""
+        rule = self.pick(method, address)
+        if rule is None:
+            return
+        if rule.action == "drop":
+            raise DropConnection()
+        if rule.action == "delay":
+            stopping.wait(rule.seconds)
+            return
+        raise Failure(rule.code, *rule.params)

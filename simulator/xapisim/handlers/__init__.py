@@ -1,0 +1,32 @@
+"""Behaviour: generic handlers made from the model, and hand-written ones where xapi has rules."""
+
+import importlib
+
+from .generic import generic_handler
+from .registry import DERIVERS, HANDLERS
+
+# Each module registers its handlers with @handles when imported.
+BEHAVIOUR_MODULES = ("event", "host", "session", "task", "vm_lifecycle", "vm_operations")
+for _name in BEHAVIOUR_MODULES:
+    importlib.import_module("." + _name, __name__)
+
+
+def lookup(message):
+    """The handler of a message: hand-written if there is one, generic for implicit messages."""
+    handler = HANDLERS.get(message.wire_name)
+    if handler is None and message.implicit:
+        handler = generic_handler(message)
+    return handler
+
+
+def install_derivers(db):
+    db.derivers.update(DERIVERS)
+
+
+def implemented(message):
+    """'explicit', 'generic' or None: for the coverage table."""
+    if message.wire_name in HANDLERS:
+        return "explicit"
+    if message.implicit and generic_handler(message) is not None:
+        return "generic"
+    return None

@@ -1,0 +1,108 @@
+"""Sessions: login, logout, local (member) logins, password change [xenapi-notes §1.5]."""
+
+import hmac
+
+from ..errors import Failure
+from ..values import NULL_REF, now
+from .registry import handles
+
+# xapi waits before refusing a password, against brute force; simulated seconds.
+FAILED_LOGIN_DELAY = 5.0
+AUTHENTICATORS = []  # fn(call, uname, pwd) -> session fields or None; external auth adds one
+
+
+def root_password(db, host):
+    return db.private.get(host, {}).get("root_password", "")
+
+
+def password_matches(given, expected):
+    return hmac.compare_digest(str(given).encode("utf-8"), str(expected).encode("utf-8"))
+
+
+def _authenticate(call, host, uname, pwd):
+    """Session fields for valid credentials; SESSION_AUTHENTICATION_FAILED after the delay."""
+    if uname == "root" and password_matches(pwd, root_password(call.db, host)):
+        return {"is_local_superuser": True, "auth_user_name": "root"}, None
+    for authenticator in AUTHENTICATORS:
+        found = authenticator(call, uname, pwd)
+        if found is not None:
+            return found
+    call.clock.wait(FAILED_LOGIN_DELAY)
+    raise Failure("SESSION_AUTHENTICATION_FAILED", uname, "Authentication failure")
+
+
+def open_session(call, host, originator, fields, roles=None, local=False):
+    stamp = now()
+    record = {
+        "this_host": host, "this_user": NULL_REF, "last_active": stamp, "validation_time": stamp,
+        "pool": False, "originator": originator, "is_local_superuser": False, "subject": NULL_REF,
+        "auth_user_sid": "", "auth_user_name": "", "rbac_permissions": [], "parent": NULL_REF,
+    }
+    record.update(fields)
+    session = call.db.create("session", record)
+    state = call.db.private.setdefault(session, {})
+    if roles is not None:
+        state["roles"] = set(roles)
+    if local:
+        state["local_host"] = host
+    call.world.counters.logins += 1
+    return session
+
+
+def close_session(call, session):
+    if not call.db.exists("session", session):
+        return
+    for task, state in list(call.db.private.items()):
+        if state.get("session") == session and call.db.exists("task", task):
+            if call.db.get("task", task)["status"] == "pending":
+                state["session"] = None
+            else:
+                call.db.delete("task", task)
+    call.db.delete("session", session)
+    call.world.counters.logouts += 1
+    with call.db.changed:
+        call.db.changed.notify_all()  # event.from waiters of this session must notice
+
+
+@handles("session.login_with_password")
+def login_with_password(call, uname, pwd, version, originator):
+    fields, roles = _authenticate(call, call.host, uname, pwd)
+    return open_session(call, call.host, originator, fields, roles)
+
+
+@handles("session.slave_local_login_with_password")
+def slave_local_login(call, uname, pwd):
+    if uname != "root" or not password_matches(pwd, root_password(call.db, call.host)):
+        call.clock.wait(FAILED_LOGIN_DELAY)
+        raise Failure("SESSION_AUTHENTICATION_FAILED", uname, "Authentication failure")
+    return open_session(call, call.host, "", {"is_local_superuser": True, "auth_user_name": "root"}, local=True)
+
+
+@handles("session.logout", "session.local_logout")
+def logout(call):
+    close_session(call, call.session)
+
+
+@handles("session.change_password")
+def change_password(call, old_pwd, new_pwd):
+    record = call.db.get("session", call.session)
+    if not record["is_local_superuser"]:
+        raise Failure("USER_IS_NOT_LOCAL_SUPERUSER", record["auth_user_name"])
+    master = call.pool.master
+    if not password_matches(old_pwd, root_password(call.db, master)):
+        raise Failure("CHANGE_PASSWORD_REJECTED", "Authentication information cannot be recovered")
+    for host in call.db.refs("host"):
+        call.db.private.setdefault(host, {})["root_password"] = new_pwd
+
+
+@handles("session.get_all_subject_identifiers")
+def get_all_subject_identifiers(call):
+    sids = {rec["auth_user_sid"] for rec in call.db.records("session").values()}
+    return sorted(sid for sid in sids if sid)
+
+
+@handles("session.logout_subject_identifier")
+def logout_subject_identifier(call, subject_identifier):
+    for session, record in call.db.records("session").items():
+        if record["auth_user_sid"] == subject_identifier and session != call.session:
+            close_session(call, session)

@@ -1,0 +1,137 @@
+"""The simulator as a library: build a world, call it in-process, or serve it on loopback.
+
+    sim = Simulator("pool3", speed=100)
+    sim.call("127.0.10.1", "session.login_with_password", "root", sim.password)  # in-process
+    with Simulator("pool3", speed=100).serve() as sim:                             # threaded server
+        sim.url("127.0.10.1"), sim.ca_path
+"""
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+
+from . import scenario as scenarios
+from .dispatch import dispatch
+from .tls import CertificateAuthority
+
+CONTROL_ADDRESS = "127.0.0.1"
+
+
+class Simulator:
+    def __init__(self, scenario="standalone", speed=1.0, password=None, tls=True, port=0, state_dir=None,
+                 seed=0):
+        self.scenario = scenario
+        self.speed = speed
+        self.password = password or secrets.token_urlsafe(12)
+        self.tls = tls
+        self.port = port
+        self.seed = seed
+        self.control_address = CONTROL_ADDRESS
+        self._own_state_dir = state_dir is None
+        self.state_dir = state_dir or tempfile.mkdtemp(prefix="xapisim-")
+        os.makedirs(self.state_dir, exist_ok=True)
+        self.stopping = threading.Event()
+        self.ca = None
+        self.listeners = None
+        self.world = None
+        self._load_lock = threading.Lock()
+        self.load(scenario)
+
+    # ---- the world ---------------------------------------------------------------------------
+    def load(self, scenario):
+        """Build `scenario` afresh and serve it (the old world's sessions and tasks are gone)."""
+        with self._load_lock:
+            world = scenarios.build(scenario, speed=self.speed if self.world is None else self.world.clock.speed,
+                                    root_password=self.password, seed=self.seed)
+            old, self.world, self.scenario = self.world, world, scenario
+            if old is not None:
+                old.stop()
+            if self.listeners is not None:
+                self.listeners.sync(self.addresses())
+                self._write_endpoints()
+        return world
+
+    def addresses(self):
+        return [self.control_address] + list(self.world.hosts) + list(self.world.extra_endpoints)
+
+    def call(self, address, method, *params):
+        """In-process call (no HTTP): the value, or xapisim.errors.Failure."""
+        return dispatch(self.world, address, method, list(params), "inprocess")
+
+    # ---- serving -----------------------------------------------------------------------------
+    @property
+    def ca_path(self):
+        return self.ca.ca_path if self.ca else None
+
+    def url(self, address=None):
+        address = address or self.master_address()
+        return "%s://%s:%d" % ("https" if self.tls else "http", address, self.listeners.port)
+
+    def master_address(self, pool_index=0):
+        pool = self.world.pools[pool_index]
+        return pool.address_of(pool.master)
+
+    def serve(self):
+        from .server import Listeners
+
+        if self.tls and self.ca is None:
+            self.ca = CertificateAuthority(self.state_dir)
+        self.listeners = Listeners(self, self.port)
+        for _ in range(20):
+            try:
+                self.listeners.sync(self.addresses())
+                break
+            except OSError:
+                if self.port:  # a fixed port is the caller's choice: say it is taken
+                    raise
+                self.listeners.close()
+                self.listeners = Listeners(self, 0)
+        self.listeners.start()
+        self._write_endpoints()
+        return self
+
+    def endpoints(self):
+        hosts, pools = [], []
+        for index, pool in enumerate(self.world.pools):
+            master = pool.master
+            members = []
+            for host in pool.db.refs("host"):
+                record = pool.db.get("host", host)
+                entry = {"name": record["name_label"], "uuid": record["uuid"], "address": record["address"],
+                         "pool": pool.name, "pool_index": index, "master": host == master}
+                if self.listeners is not None:
+                    entry["url"] = self.url(record["address"])
+                hosts.append(entry)
+                members.append(record["address"])
+            pools.append({"name": pool.name, "master": pool.address_of(master), "hosts": members})
+        result = {"scenario": self.world.scenario_name, "username": "root", "password": self.password,
+                  "tls": self.tls, "speed": self.world.clock.speed, "pools": pools, "hosts": hosts}
+        if self.listeners is not None:
+            result.update({"port": self.listeners.port, "ca": self.ca_path,
+                           "control": "%s/_sim/" % self.url(self.control_address)})
+        return result
+
+    def _write_endpoints(self):
+        path = os.path.join(self.state_dir, "endpoints.json")
+        temporary = path + ".tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            os.chmod(temporary, 0o600)  # it holds the root password
+            json.dump(self.endpoints(), handle, indent=2)
+        os.replace(temporary, path)
+
+    def stop(self):
+        self.stopping.set()
+        if self.listeners is not None:
+            self.listeners.close()
+        self.world.stop()
+        if self._own_state_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,95 @@
+"""The simulated world: pools (one database each), hosts by address, time, faults, counters."""
+
+import collections
+import threading
+
+from .clock import Clock
+from .db import Database
+from .faults import Faults
+from .model import load_model
+
+
+class Pool:
+    """One xapi pool: a database shared by its hosts; the master answers the API."""
+
+    def __init__(self, world, name):
+        self.world = world
+        self.name = name
+        self.db = Database(world.model)
+        from .handlers import install_derivers  # the behaviour modules own the derived fields
+
+        install_derivers(self.db)
+
+    @property
+    def ref(self):
+        refs = self.db.refs("pool")
+        return refs[0] if refs else None
+
+    @property
+    def master(self):
+        return self.db.get("pool", self.ref)["master"]
+
+    def address_of(self, host_ref):
+        return self.db.get("host", host_ref)["address"]
+
+
+class Counters:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.calls = collections.Counter()
+        self.protocols = collections.Counter()
+        self.logins = 0
+        self.logouts = 0
+
+    def count(self, method, protocol):
+        with self._lock:
+            self.calls[method] += 1
+            self.protocols[protocol] += 1
+
+    def reset(self):
+        with self._lock:
+            self.calls.clear()
+            self.protocols.clear()
+            self.logins = self.logouts = 0
+
+
+class World:
+    def __init__(self, speed=1.0, root_password="xapisim", model=None, seed=0):
+        self.model = model or load_model()
+        self.clock = Clock(speed)
+        self.root_password = root_password
+        self.pools = []
+        self.hosts = {}  # address -> (pool, host ref)
+        self.faults = Faults(seed)
+        self.counters = Counters()
+        self.scenario_name = None
+        self.extra_endpoints = {}  # address -> handler for non-XenAPI endpoints (BMCs, ...)
+        self.tasks = set()  # running Async threads
+        self.tasks_lock = threading.Lock()
+
+    def add_pool(self, name):
+        pool = Pool(self, name)
+        self.pools.append(pool)
+        return pool
+
+    def register_host(self, pool, host_ref):
+        self.hosts[pool.address_of(host_ref)] = (pool, host_ref)
+
+    def unregister_host(self, address):
+        self.hosts.pop(address, None)
+
+    def open_sessions(self):
+        return sum(len(pool.db.tables["session"]) for pool in self.pools)
+
+    def pool_of_host(self, address):
+        return self.hosts.get(address, (None, None))
+
+    def stop(self):
+        self.clock.stop()
+        for pool in self.pools:
+            with pool.db.changed:
+                pool.db.changed.notify_all()
+        with self.tasks_lock:
+            running = list(self.tasks)
+        for thread in running:
+            thread.join(timeout=5)
