@@ -6,7 +6,7 @@ from .generic import generic_handler
 from .registry import DERIVERS, HANDLERS
 
 # Each module registers its handlers with @handles when imported.
-BEHAVIOUR_MODULES = ("event", "host", "session", "task", "vm_lifecycle", "vm_operations")
+BEHAVIOUR_MODULES = ("event", "host", "session", "task", "vm_clone", "vm_config", "vm_lifecycle", "vm_operations")
 for _name in BEHAVIOUR_MODULES:
     importlib.import_module("." + _name, __name__)
 
