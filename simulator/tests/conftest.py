@@ -5,13 +5,15 @@ Every test talks to a real simulator; nothing is mocked. Speed 500 makes a 20 s 
 """
 
 import ssl
+import threading
+import time
 import xmlrpc.client
 
 import pytest
 import requests
 import XenAPI
 
-from xapisim import Simulator
+from xapisim import Failure, Simulator
 
 SPEED = 500.0
 
@@ -100,3 +102,38 @@ def rpc(served):
     caller.session = session
     yield caller
     caller("session.logout", session)
+
+
+MASTER = "127.0.10.1"
+
+
+@pytest.fixture
+def api(world_sim):
+    """In-process calls to pool3's master as root: api("VM.start", vm, False, False)."""
+    session = world_sim.call(MASTER, "session.login_with_password", "root", "secret-pw")
+
+    def call(method, *params):
+        return world_sim.call(MASTER, method, session, *params)
+
+    call.sim = world_sim
+    call.session = session
+    call.vm = lambda name: call("VM.get_by_name_label", name)[0]
+    return call
+
+
+def error(call, *args):
+    """The ErrorDescription of a call that must fail."""
+    with pytest.raises(Failure) as failure:
+        call(*args)
+    return failure.value.description
+
+
+def wait_until(predicate, deadline=5.0):
+    """Wait for a condition, checking every 10 ms, failing after `deadline` seconds."""
+    end = time.monotonic() + deadline
+    pause = threading.Event()
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        pause.wait(0.01)
+    raise AssertionError("condition not met in %.1f s" % deadline)

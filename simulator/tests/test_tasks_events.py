@@ -4,30 +4,8 @@ subscriptions, add/mod/del; the legacy register/next."""
 import threading
 import time
 
-import pytest
-
+from conftest import MASTER, error
 from xapisim import Failure
-
-MASTER = "127.0.10.1"
-
-
-@pytest.fixture
-def api(world_sim):
-    session = world_sim.call(MASTER, "session.login_with_password", "root", "secret-pw")
-
-    def call(method, *params):
-        return world_sim.call(MASTER, method, session, *params)
-
-    call.sim = world_sim
-    call.session = session
-    call.vm = lambda name: call("VM.get_by_name_label", name)[0]
-    return call
-
-
-def error(call, *args):
-    with pytest.raises(Failure) as failure:
-        call(*args)
-    return failure.value.description
 
 
 def finished(api, task, deadline=10.0):

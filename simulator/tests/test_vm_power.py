@@ -1,43 +1,8 @@
 """VM power states, allowed_operations, memory accounting, metrics and guest IPs (in-process)."""
 
-import threading
-import time
-
-import pytest
-
-from xapisim import Failure
+from conftest import error, wait_until
 from xapisim.handlers import guest
 
-MASTER = "127.0.10.1"
-
-
-@pytest.fixture
-def api(world_sim):
-    session = world_sim.call(MASTER, "session.login_with_password", "root", "secret-pw")
-
-    def call(method, *params):
-        return world_sim.call(MASTER, method, session, *params)
-
-    call.sim = world_sim
-    call.session = session
-    call.vm = lambda name: call("VM.get_by_name_label", name)[0]
-    return call
-
-
-def error(call, *args):
-    with pytest.raises(Failure) as failure:
-        call(*args)
-    return failure.value.description
-
-
-def wait_until(predicate, deadline=5.0):
-    end = time.monotonic() + deadline
-    stop = threading.Event()
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        stop.wait(0.01)
-    raise AssertionError("condition not met in %.1f s" % deadline)
 
 
 def test_full_power_cycle(api):
@@ -114,7 +79,7 @@ def test_guest_without_agent_cannot_shut_down_cleanly(api):
 
 
 def test_running_vms_report_loopback_addresses(api):
-    for ref, record in api("VM.get_all_records").items():
+    for record in api("VM.get_all_records").values():
         if record["power_state"] == "Running" and not record["is_control_domain"]:
             networks = api("VM_guest_metrics.get_networks", record["guest_metrics"])
             assert networks["0/ip"].startswith("127.1")

@@ -84,7 +84,7 @@ def dispatch(world, address, method, params, protocol="xmlrpc"):
         _check_rbac(pool, session, message)
     elif pool.master != host and message.wire_name not in MEMBER_ALLOWED:
         raise Failure("HOST_IS_SLAVE", pool.address_of(pool.master))
-    args = [coerce(world.model, p.type, value, p.name) for p, value in zip(message.params, args)]
+    args = [coerce(world.model, p.type, value, p.name) for p, value in zip(message.params, args, strict=True)]
     if resolved.handler is None:
         raise Failure("NOT_IMPLEMENTED", message.wire_name)
     call = Call(world, pool, host, session, (ASYNC_PREFIX if resolved.is_async else "") + message.wire_name)

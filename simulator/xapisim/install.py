@@ -18,15 +18,29 @@ PRODUCTS = {
                "product_version_text_short": "8.3", "platform_name": "XCP", "platform_version": "3.4.0",
                "edition": "xcp-ng"},
 }
+_VDI_FEATURES = ["VDI_CREATE", "VDI_DELETE", "VDI_ATTACH", "VDI_DETACH", "VDI_CLONE", "VDI_SNAPSHOT", "VDI_RESIZE",
+                 "VDI_MIRROR"]
 SM_DRIVERS = {
-    "lvm": ("Local LVM", "LVHD over a local block device", ["SR_PROBE", "SR_UPDATE", "VDI_CREATE", "VDI_DELETE", "VDI_ATTACH", "VDI_DETACH", "VDI_CLONE", "VDI_SNAPSHOT", "VDI_RESIZE", "VDI_MIRROR"]),
-    "ext": ("Local EXT3 VHD", "SR plugin representing disks as VHD files stored on a local EXT3 filesystem", ["SR_PROBE", "SR_UPDATE", "VDI_CREATE", "VDI_DELETE", "VDI_ATTACH", "VDI_DETACH", "VDI_CLONE", "VDI_SNAPSHOT", "VDI_RESIZE", "VDI_MIRROR"]),
-    "nfs": ("NFS VHD", "SR plugin which stores disks as VHD files on a remote NFS filesystem", ["SR_PROBE", "SR_UPDATE", "SR_CACHING", "VDI_CREATE", "VDI_DELETE", "VDI_ATTACH", "VDI_DETACH", "VDI_CLONE", "VDI_SNAPSHOT", "VDI_RESIZE", "VDI_MIRROR", "VDI_GENERATE_CONFIG", "THIN_PROVISIONING"]),
-    "lvmoiscsi": ("LVHD over iSCSI", "SR plugin which represents disks as Logical Volumes within a Volume Group created on an iSCSI LUN", ["SR_PROBE", "SR_UPDATE", "SR_METADATA", "VDI_CREATE", "VDI_DELETE", "VDI_ATTACH", "VDI_DETACH", "VDI_CLONE", "VDI_SNAPSHOT", "VDI_RESIZE", "VDI_MIRROR"]),
-    "smb": ("SMB VHD", "SR plugin which stores disks as VHD files on a remote SMB filesystem", ["SR_PROBE", "SR_UPDATE", "VDI_CREATE", "VDI_DELETE", "VDI_ATTACH", "VDI_DETACH", "VDI_CLONE", "VDI_SNAPSHOT", "VDI_RESIZE", "VDI_MIRROR"]),
-    "iso": ("ISO", "Handles CD images stored as files in iso format", ["VDI_CREATE", "VDI_DELETE", "VDI_ATTACH", "VDI_DETACH", "SR_SCAN", "SR_ATTACH", "SR_DETACH"]),
+    "lvm": ("Local LVM", "LVHD over a local block device", ["SR_PROBE", "SR_UPDATE"] + _VDI_FEATURES),
+    "ext": ("Local EXT3 VHD", "SR plugin representing disks as VHD files stored on a local EXT3 filesystem",
+            ["SR_PROBE", "SR_UPDATE"] + _VDI_FEATURES),
+    "nfs": ("NFS VHD", "SR plugin which stores disks as VHD files on a remote NFS filesystem",
+            ["SR_PROBE", "SR_UPDATE", "SR_CACHING"] + _VDI_FEATURES + ["VDI_GENERATE_CONFIG", "THIN_PROVISIONING"]),
+    "lvmoiscsi": ("LVHD over iSCSI",
+                  "SR plugin which represents disks as Logical Volumes within a Volume Group created on an iSCSI LUN",
+                  ["SR_PROBE", "SR_UPDATE", "SR_METADATA"] + _VDI_FEATURES),
+    "smb": ("SMB VHD", "SR plugin which stores disks as VHD files on a remote SMB filesystem",
+            ["SR_PROBE", "SR_UPDATE"] + _VDI_FEATURES),
+    "iso": ("ISO", "Handles CD images stored as files in iso format",
+            ["VDI_CREATE", "VDI_DELETE", "VDI_ATTACH", "VDI_DETACH", "SR_SCAN", "SR_ATTACH", "SR_DETACH"]),
     "udev": ("udev", "Represents (e.g. USB) block devices as VDIs", ["VDI_ATTACH", "VDI_DETACH", "VDI_INTRODUCE"]),
 }
+CPU_MODEL = "Intel(R) Xeon(R) Gold 6326 CPU @ 2.90GHz"
+CPU_FLAGS = "fpu de tsc msr pae mce cx8 apic sep mca cmov pat clflush acpi mmx fxsr sse sse2 ss ht syscall nx lm"
+FEATURES_HVM = "-".join(["1fcbfbff", "f7fa3223", "2d93fbff", "00000523", "0000000f", "f1bf07ab", "00405f4e", "00000000",
+                         "311ed005", "10000010", "00000020"] + ["00000000"] * 6)
+FEATURES_PV = "-".join(["1fc9cbf5", "f6f83203", "2991cbf5", "00000123", "0000000f", "f1bf0389", "00405f4e", "00000000",
+                        "311ed005", "10000010", "00000020"] + ["00000000"] * 6)
 
 
 def _mac(*parts):
@@ -125,10 +139,9 @@ def install_host(pool_db, pool, spec):
         "capabilities": ["xen-3.0-x86_64", "hvm-3.0-x86_32", "hvm-3.0-x86_32p", "hvm-3.0-x86_64"],
         "cpu_configuration": {}, "sched_policy": "credit", "supported_bootloaders": ["pygrub", "eliloader"],
         "cpu_info": {"cpu_count": str(cpus), "socket_count": str(max(1, cpus // 16)), "threads_per_core": "2",
-                     "vendor": "GenuineIntel", "speed": "2893.202", "modelname": "Intel(R) Xeon(R) Gold 6326 CPU @ 2.90GHz",
-                     "family": "6", "model": "106", "stepping": "6", "flags": "fpu de tsc msr pae mce cx8 apic sep mca cmov pat clflush acpi mmx fxsr sse sse2 ss ht syscall nx lm constant_tsc",
-                     "features_hvm": "1fcbfbff-f7fa3223-2d93fbff-00000523-0000000f-f1bf07ab-00405f4e-00000000-311ed005-10000010-00000020-00000000-00000000-00000000-00000000-00000000-00000000",
-                     "features_pv": "1fc9cbf5-f6f83203-2991cbf5-00000123-0000000f-f1bf0389-00405f4e-00000000-311ed005-10000010-00000020-00000000-00000000-00000000-00000000-00000000-00000000"},
+                     "vendor": "GenuineIntel", "speed": "2893.202", "modelname": CPU_MODEL,
+                     "family": "6", "model": "106", "stepping": "6", "flags": CPU_FLAGS,
+                     "features_hvm": FEATURES_HVM, "features_pv": FEATURES_PV},
         "metrics": metrics, "edition": product["edition"], "license_params": {"expiry": "30000101T00:00:00Z"},
         "license_server": {"address": "localhost", "port": "27000"}, "power_on_mode": "",
         "bios_strings": {"bios-vendor": "Xen", "system-manufacturer": "Xen", "system-product-name": "HVM domU"},
@@ -141,7 +154,7 @@ def install_host(pool_db, pool, spec):
     db.private.setdefault(host, {})["root_password"] = spec["root_password"]
     for index in range(cpus):
         db.create("host_cpu", {"host": host, "number": index, "vendor": "GenuineIntel", "speed": 2893,
-                               "modelname": "Intel(R) Xeon(R) Gold 6326 CPU @ 2.90GHz", "family": 6,
+                               "modelname": CPU_MODEL, "family": 6,
                                "model": 106, "stepping": "6", "flags": "fpu de tsc msr pae", "features": "",
                                "utilisation": 0.0})
     dom0_memory = spec.get("dom0_memory", 4 * GIB)

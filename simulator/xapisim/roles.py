@@ -9,9 +9,13 @@ import uuid
 
 ROLES = ("pool-admin", "pool-operator", "vm-power-admin", "vm-admin", "vm-operator", "read-only")
 DESCRIPTIONS = {
-    "pool-admin": "The Pool Administrator role has full access to all features and settings, including accessing Dom0 and managing subjects, roles and external authentication",
-    "pool-operator": "The Pool Operator role manages host- and pool-wide resources, including setting up storage, creating resource pools and managing patches, high availability (HA) and workload balancing (WLB)",
-    "vm-power-admin": "The VM Power Administrator role has full access to VM and template management and can choose where to start VMs and use the dynamic memory control and VM snapshot features",
+    "pool-admin": "The Pool Administrator role has full access to all features and settings, including accessing "
+                  "Dom0 and managing subjects, roles and external authentication",
+    "pool-operator": "The Pool Operator role manages host- and pool-wide resources, including setting up storage, "
+                     "creating resource pools and managing patches, high availability (HA) and workload balancing "
+                     "(WLB)",
+    "vm-power-admin": "The VM Power Administrator role has full access to VM and template management and can choose "
+                      "where to start VMs and use the dynamic memory control and VM snapshot features",
     "vm-admin": "The VM Administrator role can manage VMs and templates",
     "vm-operator": "The VM Operator role can use VMs and interact with VM consoles",
     "read-only": "The Read-Only role can log in with basic read-only access",
@@ -32,7 +36,7 @@ def install_roles(db, model):
     for cls in model.classes.values():
         for message in cls.messages.values():
             permissions.setdefault(message.wire_name.lower(), set()).update(message.roles)
-    for name, allowed in sorted(permissions.items()):
+    for name in sorted(permissions):
         db.create("role", {"uuid": role_uuid(name), "name_label": name, "name_description": "",
                            "subroles": [], "is_internal": True}, ref=role_ref(name))
     for name in ROLES:

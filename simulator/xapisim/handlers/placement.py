@@ -84,7 +84,7 @@ def choose_host(db, vm):
             return affinity
         except Failure:
             pass
-    best, first_error = None, None
+    first_error = None
     for host in sorted(db.tables["host"], key=lambda h: -free_memory(db, h)):
         try:
             assert_can_run_on(db, vm, host)
