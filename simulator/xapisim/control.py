@@ -83,9 +83,10 @@ def handle(sim, verb, raw_path, raw_body):
             sim.world.faults.clear()
             return _json(200, [])
         if (verb, path) == ("POST", "/_sim/speed"):
-            sim.world.clock.speed = float(body["speed"])
-            if sim.world.clock.speed <= 0:
-                raise ValueError("speed must be positive")
+            speed = float(body["speed"])
+            if not 0 < speed < float("inf"):
+                raise ValueError("speed must be a positive number, got %r" % body["speed"])
+            sim.world.clock.speed = speed
             return _json(200, {"speed": sim.world.clock.speed})
         return _json(404, {"error": "no control call %s %s" % (verb, path)})
     except (ValueError, TypeError, KeyError, ScenarioError) as exc:

@@ -9,6 +9,7 @@ import random
 import threading
 
 from .errors import DropConnection, Failure
+from .model import load_model
 
 ACTIONS = ("drop", "delay", "error")
 
@@ -18,6 +19,10 @@ class Rule:
                  count=None, fraction=1.0, host=None):
         if action not in ACTIONS:
             raise ValueError("action must be one of %s, got %r" % (", ".join(ACTIONS), action))
+        if action == "error" and not load_model().error_known(code):
+            raise ValueError("code %r is not a XenAPI error code (errors.json)" % (code,))
+        if not isinstance(method, str) or not isinstance(params, (list, tuple)):
+            raise ValueError("method must be a string and params a list")
         if not 0.0 <= float(fraction) <= 1.0:
             raise ValueError("fraction must be between 0 and 1, got %r" % fraction)
         if count is not None and int(count) < 1:

@@ -1,117 +1,139 @@
-"""xapi's filter expressions for get_all_records_where [xenapi-notes §2.1].
+"""xapi's filter expressions for get_all_records_where [xenapi-notes §2.1], exactly as
+xen-api ocaml/database/db_filter_lex.mll and db_filter_parse.mly read them:
 
-    expr  := value "=" value | value "<>" value | expr "and" expr | expr "or" expr
-           | "not" expr | "true" | "false" | "(" expr ")"
+    expr  := value "=" value | expr "and" expr | expr "or" expr | "not" expr
+           | "true" | "false" | "(" expr ")"
     value := "<literal>" | field "<db field name>"
 
+Keywords are lower case; blanks are space, tab and newline. "and" and "or" have the same
+precedence and group to the left (`a or b and c` is `(a or b) and c`); "not" has the
+lowest, so it takes everything after it (`not a and b` is `not (a and b)`).
 Database field names use "__" where the wire uses "_" between namespaces (name__label);
-values compare as their string forms (refs, ints, bools: "true"/"false").
+values compare as the database stores them: refs, ints, "true"/"false", sets as
+('a' 'b'), maps as (('k' 'v')).
+
+An error is INVALID_VALUE [expr, printed OCaml exception]: 'Failure("lexing: empty token")'
+for a character the lexer does not know, 'Stdlib.Parsing.Parse_error' for bad syntax.
 """
 
 import re
 
 from .errors import Failure
 
-_TOKEN = re.compile(r'\s*(?:(?P<lit>"[^"]*")|(?P<op><>|=|\(|\))|(?P<word>[A-Za-z_][A-Za-z0-9_]*))')
+_TOKEN = re.compile(r'[ \t\n]*(?:(?P<tok>=|true|false|\(|\)|field|and|or|not)|(?P<lit>"[^"]*")|(?P<eof>\Z))')
+_LEX_ERROR = 'Failure("lexing: empty token")'
+_PARSE_ERROR = "Stdlib.Parsing.Parse_error"
 
 
-def _tokens(text):
-    position, tokens = 0, []
-    text = text.rstrip()
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if not match:
-            raise ValueError("unexpected text at %d" % position)
-        tokens.append(match.group(match.lastgroup) if match.lastgroup != "word" else match.group("word").lower()
-                      if match.group("word").lower() in ("and", "or", "not", "true", "false", "field")
-                      else match.group("word"))
-        position = match.end()
-    return tokens
+class _Error(Exception):
+    pass
 
 
-class _Parser:
-    def __init__(self, tokens):
-        self.tokens = tokens
-        self.index = 0
+class _Lexer:
+    """Tokens on demand, as ocamlyacc pulls them: a lexing error shows only when reached."""
+
+    def __init__(self, text):
+        self.text = text
+        self.position = 0
+        self.current = None
 
     def peek(self):
-        return self.tokens[self.index] if self.index < len(self.tokens) else None
+        if self.current is None:
+            match = _TOKEN.match(self.text, self.position)
+            if match is None:
+                raise _Error(_LEX_ERROR)
+            self.position = match.end()
+            if match.group("tok"):
+                self.current = match.group("tok")
+            elif match.group("lit") is not None:
+                self.current = ("literal", match.group("lit")[1:-1])
+            else:
+                self.current = ("eof",)
+        return self.current
 
     def take(self, expected=None):
         token = self.peek()
-        if token is None or (expected is not None and token != expected):
-            raise ValueError("expected %s, found %s" % (expected or "more", token))
-        self.index += 1
+        if expected is not None and token != expected:
+            raise _Error(_PARSE_ERROR)
+        self.current = None
         return token
 
-    def expr(self):
-        left = self.conjunction()
-        while self.peek() == "or":
-            self.take()
-            right = self.conjunction()
-            left = (lambda a, b: lambda rec: a(rec) or b(rec))(left, right)
-        return left
 
-    def conjunction(self):
-        left = self.unary()
-        while self.peek() == "and":
-            self.take()
-            right = self.unary()
+def _expr(lexer):
+    left = _operand(lexer)
+    while lexer.peek() in ("and", "or"):
+        operator = lexer.take()
+        right = _operand(lexer)
+        if operator == "and":
             left = (lambda a, b: lambda rec: a(rec) and b(rec))(left, right)
-        return left
-
-    def unary(self):
-        token = self.peek()
-        if token == "not":
-            self.take()
-            inner = self.unary()
-            return lambda rec: not inner(rec)
-        if token == "(":
-            self.take()
-            inner = self.expr()
-            self.take(")")
-            return inner
-        if token in ("true", "false"):
-            self.take()
-            return (lambda value: lambda rec: value)(token == "true")
-        left = self.value()
-        operator = self.take()
-        if operator not in ("=", "<>"):
-            raise ValueError("expected = or <>, found %s" % operator)
-        right = self.value()
-        if operator == "=":
-            return lambda rec: left(rec) == right(rec)
-        return lambda rec: left(rec) != right(rec)
-
-    def value(self):
-        token = self.take()
-        if token == "field":
-            name = self.take()
-            if name.startswith('"'):
-                name = name[1:-1]
-            name = name.replace("__", "_")
-            return lambda rec: _as_string(rec.get(name, ""))
-        if token.startswith('"'):
-            literal = token[1:-1]
-            return lambda rec: literal
-        raise ValueError("expected a value, found %s" % token)
+        else:
+            left = (lambda a, b: lambda rec: a(rec) or b(rec))(left, right)
+    return left
 
 
-def _as_string(value):
+def _operand(lexer):
+    token = lexer.peek()
+    if token == "not":
+        lexer.take()
+        inner = _expr(lexer)
+        return lambda rec: not inner(rec)
+    if token == "(":
+        lexer.take()
+        inner = _expr(lexer)
+        lexer.take(")")
+        return inner
+    if token in ("true", "false"):
+        lexer.take()
+        return (lambda value: lambda rec: value)(token == "true")
+    left = _value(lexer)
+    lexer.take("=")
+    right = _value(lexer)
+    return lambda rec: left(rec) == right(rec)
+
+
+def _value(lexer):
+    token = lexer.take()
+    if token == "field":
+        name = lexer.take()
+        if not isinstance(name, tuple) or name[0] != "literal":
+            raise _Error(_PARSE_ERROR)
+        return (lambda column, name: lambda rec: _field(rec, column, name))(name[1].replace("__", "_"), name[1])
+    if isinstance(token, tuple) and token[0] == "literal":
+        literal = token[1]
+        return lambda rec: literal
+    raise _Error(_PARSE_ERROR)
+
+
+def _field(record, column, name):
+    if column not in record:  # Db_exn.DBCache_NotFound ("missing field", name, "")
+        raise Failure("INTERNAL_ERROR", "missing field", name, "")
+    return db_string(record[column])
+
+
+def _sexpr_string(text):
+    return "'%s'" % str(text).replace("\\", "\\\\").replace("'", "\\'")
+
+
+def db_string(value):
+    """A field value as xapi's database holds it (Schema.Value.marshal)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return str(value)
+    if isinstance(value, float):
+        return "%.18g" % value
+    if isinstance(value, list):
+        return "(%s)" % " ".join(_sexpr_string(db_string(item)) for item in value)
+    if isinstance(value, dict):
+        return "(%s)" % " ".join("(%s %s)" % (_sexpr_string(key), _sexpr_string(db_string(item)))
+                                 for key, item in value.items())
     return str(value)
 
 
 def compile_filter(text):
-    """Expression text -> predicate on a record; INVALID_VALUE [expr, reason] when it cannot parse."""
+    """Expression text -> predicate on a record; INVALID_VALUE [expr, exception] when it cannot parse."""
+    lexer = _Lexer(text)
     try:
-        parser = _Parser(_tokens(text))
-        predicate = parser.expr()
-        if parser.peek() is not None:
-            raise ValueError("unexpected %s" % parser.peek())
-    except ValueError as exc:
+        predicate = _expr(lexer)
+        lexer.take(("eof",))
+    except _Error as exc:
         raise Failure("INVALID_VALUE", text, str(exc)) from None
     return predicate

@@ -127,6 +127,7 @@ def _make_vm(db, spec, name, vm_spec, state, host, sr, network, memory):
     other["install-methods"] = other.get("install-methods", "cdrom")
     vcpus = int(vm_spec.get("vcpus", spec.get("VCPUs_max", 1)))
     fields.update({
+        "uuid": new_uuid(),  # the template's uuid stays the template's
         "name_label": name, "name_description": vm_spec.get("description", ""), "is_a_template": False,
         "is_default_template": False, "other_config": {**other, **vm_spec.get("other_config", {})},
         "memory_static_max": memory, "memory_dynamic_max": memory, "memory_dynamic_min": memory,

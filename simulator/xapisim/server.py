@@ -6,6 +6,7 @@ expect. What a request is for depends on the address it arrived at.
 """
 
 import errno
+import html
 import http.server
 import logging
 import selectors
@@ -18,10 +19,14 @@ from .errors import DropConnection, Failure
 from .wire import jsonrpc, xmlrpc
 
 LOG = logging.getLogger("xapisim")
-MAX_BODY = 16 * 1024 * 1024  # larger RPC bodies are refused (413) ...
+MAX_BODY = 300 * 1024  # xapi's Constants.http_limit_max_rpc_size: larger RPC bodies are refused (HTTP 500) ...
 MAX_DRAIN = 1024 * 1024 * 1024  # ... after reading them away, up to this, so the client sees the answer
 XMLRPC_PATHS = ("/", "/RPC2", "/json")
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "X-Requested-With"}
+# xapi's Http_svr.response_internal_error
+INTERNAL_ERROR_PAGE = ("<html><body><h1>HTTP 500 internal server error</h1>An unexpected error occurred; please wait a "
+                       "while and try again. If the problem persists, please contact your support representative."
+                       "<h1> Additional information </h1>%s</body></html>")
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -45,18 +50,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _error_page(self, status, text):
-        body = ("<html><body><h1>HTTP %d</h1>%s</body></html>" % (status, text)).encode("utf-8")
-        self._send(status, body, "text/html")
+        """An HTML error page; xapi closes the connection after every one."""
+        self.close_connection = True
+        if status == 500:
+            body = INTERNAL_ERROR_PAGE % html.escape(text, quote=False)
+        else:
+            body = "<html><body><h1>HTTP %d</h1>%s</body></html>" % (status, html.escape(text, quote=False))
+        self._send(status, body.encode("utf-8"), "text/html", {"Cache-Control": "no-cache, no-store"})
 
     def _read_body(self):
+        """The request body, or None once an error page is sent: xapi needs a Content-Length
+        and refuses more than http_limit_max_rpc_size with HTTP 500 (Http_svr.read_body)."""
         length = self.headers.get("Content-Length")
         if length is None or not length.strip().isdigit():
-            self.close_connection = True
-            self._error_page(411, "Content-Length required")
+            self._error_page(500, 'Failure("We require a content-length: HTTP header")')
             return None
         length = int(length)
         if length > MAX_BODY:
-            self.close_connection = True
             if length <= MAX_DRAIN:
                 remaining = length
                 while remaining > 0:
@@ -64,7 +74,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     if not chunk:
                         break
                     remaining -= len(chunk)
-            self._error_page(413, "Request body of %d bytes is larger than %d" % (length, MAX_BODY))
+            self._error_page(500, "Http_svr.Client_requested_size_over_limit")
             return None
         return self.rfile.read(length)
 
@@ -74,7 +84,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # ---- verbs -----------------------------------------------------------------------------
     def do_OPTIONS(self):
-        self._send(200, b"", "text/plain")
+        """CORS preflight, as xapi's Http_svr.respond_to_options."""
+        requested = self.headers.get("Access-Control-Request-Headers")
+        allowed = "%s, X-Requested-With" % requested if requested else "X-Requested-With"
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Allow-Headers", allowed)
+        self.send_header("Access-Control-Allow-Methods", "PUT")
+        self.end_headers()
 
     def do_GET(self):
         self._route("GET")
@@ -114,6 +132,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
+        self.server.calls.begin()
         try:
             if path == "/jsonrpc":
                 self._jsonrpc(sim, address, body)
@@ -122,6 +141,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except DropConnection:
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+        finally:
+            self.server.calls.end()
 
     def _xmlrpc(self, sim, address, body):
         try:
@@ -150,6 +171,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._send(200, payload, "application/json")
 
 
+class InFlight:
+    """Calls being answered: stopping lets them finish (with an error) before it closes."""
+
+    def __init__(self):
+        self._count = 0
+        self._idle = threading.Condition()
+
+    def begin(self):
+        with self._idle:
+            self._count += 1
+
+    def end(self):
+        with self._idle:
+            self._count -= 1
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout):
+        with self._idle:
+            return self._idle.wait_for(lambda: self._count == 0, timeout)
+
+
 class Listeners:
     """Listening sockets, one per address, all on one port; and the connections they accept."""
 
@@ -164,6 +206,7 @@ class Listeners:
         self._connections = set()
         self._thread = threading.Thread(target=self._accept_loop, name="xapisim-accept", daemon=True)
         self.closed = threading.Event()
+        self.calls = InFlight()
 
     def _bind(self, address):
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

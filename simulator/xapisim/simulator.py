@@ -123,10 +123,15 @@ class Simulator:
         os.replace(temporary, path)
 
     def stop(self):
+        """New requests get 503 at once; calls in flight end with an error answer (their
+        simulated waits are cut short) before the connections close. Stopping twice is fine."""
+        if self.stopping.is_set():
+            return
         self.stopping.set()
-        if self.listeners is not None:
-            self.listeners.close()
         self.world.stop()
+        if self.listeners is not None:
+            self.listeners.calls.wait_idle(5.0)
+            self.listeners.close()
         if self._own_state_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 

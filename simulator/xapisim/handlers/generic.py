@@ -54,25 +54,36 @@ def _removed(call):
     raise Failure("MESSAGE_REMOVED")
 
 
+def _empty_key():
+    """xapi's database refuses a map with an empty key (Db_exn.Empty_key_in_map)."""
+    return Failure("INTERNAL_ERROR", "Db_exn.Empty_key_in_map")
+
+
 def _setter(cls, field):
     name = field.name
+    is_map = field.type.kind == "map"
 
     def set_field(call, ref, value):
         call.db.get(cls, ref)
+        if is_map and "" in value:
+            raise _empty_key()
         call.db.update(cls, ref, **{name: value})
 
     return set_field
 
 
 def _map_add(cls, field):
+    """As xapi's add_to_map: a new key goes first; an existing one is MAP_DUPLICATE_KEY."""
     name = field.name
 
     def add_to(call, ref, key, value):
         with call.db.lock:
             current = call.db.get(cls, ref)[name]
+            if key == "":
+                raise _empty_key()
             if key in current:
                 raise Failure("MAP_DUPLICATE_KEY", cls, name, ref, key)
-            call.db.update(cls, ref, **{name: {**current, key: value}})
+            call.db.update(cls, ref, **{name: {key: value, **current}})
 
     return add_to
 

@@ -16,40 +16,52 @@ class Request:
 
 
 def parse_request(body):
+    """As ocaml-rpc's Jsonrpc.version_id_and_call_of_string: "jsonrpc" absent is 1.0,
+    "2.0" is 2.0, anything else (null too) is malformed; v1 needs a "params" array, v2 may
+    omit it or send an object (one parameter); the id must be a non-null int or string."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise MalformedRequest("Jsonrpc.Malformed_method_request(not JSON)") from None
     if not isinstance(data, dict):
-        raise MalformedRequest("Jsonrpc.Malformed_method_request(not an object)")
-    version = data.get("jsonrpc")
-    if version not in (None, "2.0"):
-        raise MalformedRequest("Jsonrpc.Malformed_method_request(jsonrpc=%r)" % (version,))
-    v2 = version == "2.0"
-    method = data.get("method")
-    params = data.get("params")
-    request_id = data.get("id")
+        raise MalformedRequest("Jsonrpc.Malformed_method_request(Invalid request body)")
+    if "method" not in data:
+        raise MalformedRequest("Jsonrpc.Malformed_method_request(Required field method is missing)")
+    method = data["method"]
     if not isinstance(method, str):
-        raise MalformedRequest("Jsonrpc.Malformed_method_request(method)")
-    if request_id is None or isinstance(request_id, (bool, dict, list, float)):
-        raise MalformedRequest("Jsonrpc.Malformed_method_request(id)")
-    if params is None and v2:
+        raise MalformedRequest("Jsonrpc.Malformed_method_request(Invalid field 'method' in request body)")
+    if "jsonrpc" in data and data["jsonrpc"] != "2.0":
+        raise MalformedRequest("Jsonrpc.Malformed_method_request(Invalid field 'jsonrpc' in request body)")
+    v2 = "jsonrpc" in data
+    params = data.get("params")
+    if v2 and params is None:
         params = []
+    elif v2 and isinstance(params, dict):
+        params = [params]
+    elif not v2 and "params" not in data:
+        raise MalformedRequest("Jsonrpc.Malformed_method_request(Required field params is missing)")
     if not isinstance(params, list):
-        raise MalformedRequest("Jsonrpc.Malformed_method_request(params)")
+        raise MalformedRequest("Jsonrpc.Malformed_method_request(Invalid field 'params' in request body)")
+    request_id = data.get("id")
+    if request_id is None or isinstance(request_id, (bool, dict, list, float)):
+        raise MalformedRequest("Jsonrpc.Malformed_method_request(Invalid field 'id' in request body)")
     return Request(method, params, request_id, v2)
+
+
+def _dumps(value):
+    return json.dumps(value, separators=(",", ":")).encode("utf-8")  # compact, as Yojson writes it
 
 
 def success(request, value):
     value = "" if value is None else value
     if request.v2:
-        return json.dumps({"jsonrpc": "2.0", "result": value, "id": request.id}).encode("utf-8")
-    return json.dumps({"result": value, "error": None, "id": request.id}).encode("utf-8")
+        return _dumps({"jsonrpc": "2.0", "result": value, "id": request.id})
+    return _dumps({"result": value, "error": None, "id": request.id})
 
 
 def failure(request, description):
     code, params = description[0], list(description[1:])
     if request.v2:
         error = {"code": 1, "message": code, "data": params}
-        return json.dumps({"jsonrpc": "2.0", "error": error, "id": request.id}).encode("utf-8")
-    return json.dumps({"result": None, "error": [code] + params, "id": request.id}).encode("utf-8")
+        return _dumps({"jsonrpc": "2.0", "error": error, "id": request.id})
+    return _dumps({"result": None, "error": [code] + params, "id": request.id})

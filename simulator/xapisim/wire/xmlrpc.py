@@ -20,7 +20,7 @@ def parse_request(body):
         params, method = xmlrpc.client.loads(body, use_builtin_types=False)
     except Exception as exc:  # expat, ResponseError, ValueError on bad ints: all are "malformed"
         raise MalformedRequest("Xmlrpc.Parse_error(%s)" % type(exc).__name__) from None
-    if not method:
+    if method is None:  # an empty <methodName/> is a name, "", as in ocaml-rpc
         raise MalformedRequest("Xmlrpc.Parse_error(no methodName)")
     return method, [_from_python(p) for p in params]
 
@@ -37,6 +37,11 @@ def _from_python(value):
     return value
 
 
+# Characters XML 1.0 cannot carry: ocaml-rpc drops them from strings (encode_buf), so a
+# name set through JSON-RPC with a control character still reads as valid XML.
+_DROPPED = {code: None for code in range(32) if code not in (9, 10, 13)}
+
+
 def _escape(text):
     if "&" in text:
         text = text.replace("&", "&amp;")
@@ -46,6 +51,8 @@ def _escape(text):
         text = text.replace(">", "&gt;")
     if '"' in text:
         text = text.replace('"', "&quot;")
+    if not text.isprintable():
+        text = text.translate(_DROPPED)
     return text
 
 
@@ -89,9 +96,9 @@ def value_to_string(value):
 
 
 def _response(struct):
-    out = ["<?xml version='1.0'?>\n<methodResponse><params><param>"]
+    out = ['<?xml version="1.0"?><methodResponse><params><param>']  # as ocaml-rpc writes it
     encode_value(struct, out)
-    out.append("</param></params></methodResponse>\n")
+    out.append("</param></params></methodResponse>")
     return "".join(out).encode("utf-8")
 
 
