@@ -1,31 +1,62 @@
-# xapi.xenserver — make demo · make test · make bench
-# Everything is installed by these targets into .venv (Python >= 3.12 from PATH or pyenv).
+# xapi.xenserver — make demo · make test · make bench · make sanity · make lint
+# Every target installs what it needs into .venv (ansible-core 2.21, Python >= 3.12) and
+# .venv-2.19 (ansible-core 2.19, Python 3.11), from PyPI. Python comes from PATH or pyenv.
 
 SHELL := /bin/bash
 PYTHON_MAIN := $(shell scripts/find-python 3.12)
+PYTHON_OLD := $(shell scripts/find-python 3.11 3.11)
 VENV := .venv
+VENV_OLD := .venv-2.19
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-simulator
+STAMP := $(VENV)/.installed
+STAMP_OLD := $(VENV_OLD)/.installed
+MAIN_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 STATE := .state/demo
 
-.PHONY: demo test test-simulator bench clean
+.PHONY: demo test test-simulator sanity sanity-main sanity-old units integration lint bench clean
 
-$(STAMP): requirements/simulator.txt simulator/pyproject.toml
+$(STAMP): requirements/simulator.txt requirements/ansible-2.21.txt simulator/pyproject.toml
 	@test -n "$(PYTHON_MAIN)" || { echo "make: no Python >= 3.12 found"; exit 1; }
 	test -x $(PY) || $(PYTHON_MAIN) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements/simulator.txt -e simulator
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements/simulator.txt -r requirements/ansible-2.21.txt -e simulator
 	touch $@
 
-test: test-simulator
+$(STAMP_OLD): requirements/ansible-2.19.txt
+	@test -n "$(PYTHON_OLD)" || { echo "make: no Python 3.11 found"; exit 1; }
+	test -x $(VENV_OLD)/bin/python || $(PYTHON_OLD) -m venv $(VENV_OLD)
+	$(VENV_OLD)/bin/python -m pip install -q --disable-pip-version-check -r requirements/ansible-2.19.txt
+	touch $@
+
+test: test-simulator sanity units integration lint
 
 test-simulator: $(STAMP)
 	cd simulator && ../$(PY) -m pytest -q -p no:cacheprovider tests
 
+sanity: sanity-main sanity-old
+
+sanity-main: $(STAMP)
+	scripts/ansible-test $(VENV) sanity --python $(MAIN_VERSION)
+
+sanity-old: $(STAMP_OLD)
+	scripts/ansible-test $(VENV_OLD) sanity --python 3.11
+
+units: $(STAMP)
+	scripts/ansible-test $(VENV) units --python-interpreter $(CURDIR)/$(PY)
+
+integration: $(STAMP)
+	scripts/ansible-test $(VENV) integration --python-interpreter $(CURDIR)/$(PY)
+
+lint: $(STAMP)
+	mkdir -p .state/collections/ansible_collections/xapi
+	ln -sfn $(CURDIR) .state/collections/ansible_collections/xapi/xenserver
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.state/collections $(VENV)/bin/ansible-lint
+
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_simulator.py
+	$(PY) tests/benchmarks/bench_client.py
 
 demo: $(STAMP)
-	$(PY) scripts/demo.py --state-dir $(STATE)
+	scripts/demo $(VENV) $(STATE)
 
 clean:
-	rm -rf $(VENV) .state tests/output simulator/*.egg-info
+	rm -rf $(VENV) $(VENV_OLD) .state tests/output simulator/*.egg-info

@@ -260,8 +260,8 @@ def test_types_are_checked_before_the_session(world_sim):
 def test_unimplemented_explicit_message(api):
     """A message of the model the simulator does not implement says so, naming it."""
     model = load_model()
-    message = next(m for cls in sorted(model.classes) for m in sorted(model.classes[cls].messages.values(),
-                                                                       key=lambda m: m.name)
+    message = next(m for cls in sorted(model.classes)
+                   for m in sorted(model.classes[cls].messages.values(), key=lambda m: m.name)
                    if not m.implicit and m.takes_session and implemented(m) is None
                    and all(p.type.kind in ("string", "ref") for p in m.params))
     assert error(api, message.wire_name, *["OpaqueRef:x"] * len(message.params)) == [

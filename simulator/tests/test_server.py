@@ -8,7 +8,7 @@ import socket
 import ssl
 import threading
 import time
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 import pytest
@@ -290,7 +290,7 @@ def test_fault_error_for_count_calls_then_normal(served):
     vm = rpc("VM.get_by_name_label", session, "web-01")[0]
     control(served, "POST", "faults", {"method": "VM.start", "action": "error", "code": "HOST_OFFLINE",
                                        "params": ["OpaqueRef:h", 7], "count": 2})
-    for _ in range(2):
+    for dummy in range(2):
         assert details(rpc, "VM.start", session, vm, False, False) == ["HOST_OFFLINE", "OpaqueRef:h", "7"]
     assert details(rpc, "VM.start", session, vm, False, False) == ["VM_BAD_POWER_STATE", vm, "halted", "running"]
     assert control(served, "DELETE", "faults") == (200, [])
@@ -312,7 +312,7 @@ def failure_pattern(sim, calls=30):
                                     "params": ["flaky"], "fraction": 0.5})
     rpc, session = JsonRpc(sim), login(sim)
     pattern = ""
-    for _ in range(calls):
+    for dummy in range(calls):
         try:
             rpc("pool.get_all", session)
             pattern += "."

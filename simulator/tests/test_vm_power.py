@@ -4,7 +4,6 @@ from conftest import error, wait_until
 from xapisim.handlers import guest
 
 
-
 def test_full_power_cycle(api):
     vm = api.vm("build-01")
     api("VM.start", vm, False, False)

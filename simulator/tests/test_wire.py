@@ -8,7 +8,7 @@ library that would hide how a value was typed.
 
 import json
 import re
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 import pytest
@@ -97,7 +97,7 @@ def test_xmlrpc_paths_serve_the_same_api(served, path):
     session = xml_login(served, path)
     assert re.fullmatch(r"OpaqueRef:[0-9a-f-]{36}", session)
     status, value = xml_rpc(served, "VM.get_all", text(session), path=path)
-    assert status == "Success" and len(value) == 40 and all(kind == "" for kind, _ in value)
+    assert status == "Success" and len(value) == 40 and all(kind == "" for kind, dummy in value)
 
 
 def test_xmlrpc_success_envelope_bytes(served, session):
@@ -291,8 +291,8 @@ def test_system_list_methods_is_a_bare_array(served):
     assert response.status_code == 200
     assert response.content.startswith(XML_PROLOG + b"<value><array><data><value>")
     names = response_value(response.content)
-    assert isinstance(names, list) and all(kind == "" for kind, _ in names)
-    names = [name for _, name in names]
+    assert isinstance(names, list) and all(kind == "" for kind, dummy in names)
+    names = [name for dummy, name in names]
     assert {"VM.start", "VM.get_all", "VM.get_all_records_where", "session.login_with_password",
             "event.from", "task.cancel", "host.get_name_label", "VM.set_name_label"} <= set(names)
     declared = {message.wire_name for cls in load_model().classes.values() for message in cls.messages.values()}

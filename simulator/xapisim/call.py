@@ -11,6 +11,7 @@ import threading
 from .errors import Failure
 from .values import EPOCH_DT, now
 
+
 class Call:
     def __init__(self, world, pool, host, session, wire_name, task=None):
         self.world = world
@@ -65,7 +66,7 @@ class Call:
                 check(record)
             current = record["current_operations"]
             if current:
-                other_task, other_op = next(iter(current.items()))
+                other_task, other_op = list(current.items())[0]
                 raise Failure("OTHER_OPERATION_IN_PROGRESS", cls, ref, other_op, other_task)
             self.db.update(cls, ref, current_operations={task: op})
         try:

@@ -56,7 +56,7 @@ class Clock:
                 if not self._timers:
                     self._wake.wait(0.5)
                     continue
-                due, _, action = self._timers[0]
+                due, dummy, action = self._timers[0]
                 delay = due - time.monotonic()
                 if delay > 0:
                     self._wake.wait(min(delay, 0.5))

@@ -116,7 +116,7 @@ class Database:
             del self.tables[cls][ref]
             if "uuid" in record:
                 self.uuids[cls].pop(record["uuid"], None)
-            created, _ = self.touched[cls].pop(ref)
+            created = self.touched[cls].pop(ref)[0]
             self.deleted[cls].append((self._bump(cls), ref, created))
             for field, parent, parent_field in _CHILDREN.get(cls, ()):
                 self._link(parent, parent_field, record[field], ref, add=False)
@@ -140,7 +140,7 @@ class Database:
         return self.generation
 
     def _store(self, cls, ref, record):
-        created, _ = self.touched[cls].get(ref, (0, 0))
+        created = self.touched[cls].get(ref, (0, 0))[0]
         self.tables[cls][ref] = record
         self.touched[cls][ref] = (created, self._bump(cls))
         self.touched[cls].move_to_end(ref)

@@ -64,11 +64,24 @@ def _expr(lexer):
     while lexer.peek() in ("and", "or"):
         operator = lexer.take()
         right = _operand(lexer)
-        if operator == "and":
-            left = (lambda a, b: lambda rec: a(rec) and b(rec))(left, right)
-        else:
-            left = (lambda a, b: lambda rec: a(rec) or b(rec))(left, right)
+        left = _both(left, right) if operator == "and" else _either(left, right)
     return left
+
+
+def _both(first, second):
+    return lambda rec: first(rec) and second(rec)
+
+
+def _either(first, second):
+    return lambda rec: first(rec) or second(rec)
+
+
+def _constant(value):
+    return lambda rec: value
+
+
+def _column(column, name):
+    return lambda rec: _field(rec, column, name)
 
 
 def _operand(lexer):
@@ -84,7 +97,7 @@ def _operand(lexer):
         return inner
     if token in ("true", "false"):
         lexer.take()
-        return (lambda value: lambda rec: value)(token == "true")
+        return _constant(token == "true")
     left = _value(lexer)
     lexer.take("=")
     right = _value(lexer)
@@ -97,7 +110,7 @@ def _value(lexer):
         name = lexer.take()
         if not isinstance(name, tuple) or name[0] != "literal":
             raise _Error(_PARSE_ERROR)
-        return (lambda column, name: lambda rec: _field(rec, column, name))(name[1].replace("__", "_"), name[1])
+        return _column(name[1].replace("__", "_"), name[1])
     if isinstance(token, tuple) and token[0] == "literal":
         literal = token[1]
         return lambda rec: literal

@@ -80,7 +80,7 @@ def _network_for(db, name):
 
 def vms(db, pool_spec, pool_index):
     """Create the VMs of every `vms` entry: count copies of a template, in a power state."""
-    hosts = [h for h in db.refs("host")]
+    hosts = db.refs("host")
     cursor = 0
     free = {h: _free(db, h) for h in hosts}
     for index, vm_spec in enumerate(pool_spec.get("vms", [])):
@@ -102,7 +102,7 @@ def vms(db, pool_spec, pool_index):
             name = str(vm_spec.get("name", "vm-{n:04d}")).format(n=number)
             host = NULL_REF
             if state in ("Running", "Paused"):
-                for _ in hosts:
+                for dummy in hosts:
                     candidate = hosts[cursor % len(hosts)]
                     cursor += 1
                     if free[candidate] >= memory:

@@ -238,7 +238,7 @@ class Listeners:
 
     def _accept_loop(self):
         while not self.closed.is_set():
-            for key, _ in self.selector.select(timeout=1.0):
+            for key, dummy in self.selector.select(timeout=1.0):
                 if key.data is None:
                     self._wake_r.recv(4096)
                     continue

@@ -80,7 +80,7 @@ class Simulator:
         if self.tls and self.ca is None:
             self.ca = CertificateAuthority(self.state_dir)
         self.listeners = Listeners(self, self.port)
-        for _ in range(20):
+        for dummy in range(20):
             try:
                 self.listeners.sync(self.addresses())
                 break

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmarks of the xapisim simulator, side by side in one run.
 
     .venv/bin/python tests/benchmarks/bench_simulator.py [--quick] [--server process|inprocess]
@@ -121,9 +120,9 @@ def cpu_model():
 
 def git_commit():
     try:
-        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, check=False,
                              text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "simulator/xapisim"],
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "simulator/xapisim"], check=False,
                                capture_output=True, text=True, timeout=10)
         return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
@@ -194,8 +193,8 @@ class JsonRpc:
 # ---- 1. load -------------------------------------------------------------------------------
 def bench_load(scenario, runs):
     samples = []
-    for _ in range(runs):
-        done = subprocess.run([sys.executable, "-c", LOAD_CHILD, scenario], capture_output=True, text=True,
+    for dummy in range(runs):
+        done = subprocess.run([sys.executable, "-c", LOAD_CHILD, scenario], capture_output=True, text=True, check=False,
                               timeout=300, env=child_env())
         if done.returncode != 0:
             raise BenchError("loading %s failed:\n%s" % (scenario, done.stderr[-2000:]))
@@ -277,7 +276,7 @@ def bench_records(endpoint, records, reps):
     json.dumps(records)
     body = rpc.body("VM.get_all_records", session)
     served, headers, dumps, served_bytes, dumps_bytes = [], [], [], 0, 0
-    for _ in range(reps):
+    for dummy in range(reps):
         started = time.perf_counter()
         text = json.dumps(records)
         dumps.append(time.perf_counter() - started)
@@ -320,16 +319,16 @@ def bench_xmlrpc_records(endpoint, raw_reps, sdk_reps):
         raise BenchError("XML-RPC login: %s" % answer)
     session = answer["Value"]
     body = xmlrpc.client.dumps((session,), "VM.get_all_records").encode()
-    _ = post(body).content  # warm-up
+    post(body).close()  # warm-up
     times, size = [], 0
-    for _ in range(raw_reps):
+    for dummy in range(raw_reps):
         started = time.perf_counter()
         response = post(body, stream=True)
         payload = response.raw.read()
         times.append(time.perf_counter() - started)
         size = len(payload)
         del payload
-    _ = post(xmlrpc.client.dumps((session,), "session.logout")).content
+    post(xmlrpc.client.dumps((session,), "session.logout")).close()
     result["raw"] = {"reps": raw_reps, "s": times, "s_median": median(times), "bytes": size}
 
     if sdk_reps:
@@ -338,7 +337,7 @@ def bench_xmlrpc_records(endpoint, raw_reps, sdk_reps):
         sdk.xenapi.login_with_password("root", endpoint.password, "1.0", "xapisim-bench")
         try:
             times, count = [], 0
-            for _ in range(sdk_reps):
+            for dummy in range(sdk_reps):
                 started = time.perf_counter()
                 records = sdk.xenapi.VM.get_all_records()
                 times.append(time.perf_counter() - started)
@@ -377,7 +376,7 @@ def _client_loop(endpoint, vm_refs, index, slot, start, stop, out):
     except (requests.RequestException, BenchError):
         errors += 1
     out[slot] = {"calls": n, "errors": errors, "latencies": latencies, "connections": connections,
-                  "window": (window_start, window_end)}
+                 "window": (window_start, window_end)}
 
 
 def _client_threads(endpoint, vm_refs, clients, duration, first, ready=None, server_pid=None):
@@ -436,7 +435,7 @@ def run_client_processes(endpoint, vm_refs, processes, clients, duration):
     try:
         barrier.wait(timeout=120)
         server_before = process_cpu_seconds(endpoint.pid) if endpoint.pid else None
-        runs = [queue.get(timeout=duration + 120) for _ in children]
+        runs = [queue.get(timeout=duration + 120) for dummy in children]
         server_cpu = process_cpu_seconds(endpoint.pid) - server_before if endpoint.pid else None
     finally:
         for child in children:
@@ -559,7 +558,7 @@ def table(results):
 
 # ---- main ------------------------------------------------------------------------------------
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--scenario", default="large")
     parser.add_argument("--server", choices=("process", "inprocess"), default="process",
                         help="serve from a separate process (default, fairer) or from a thread of this process")
@@ -655,8 +654,8 @@ def main(argv=None):
     print()
     print("xapisim benchmarks: scenario %r, %d hosts, %d guest VMs (%d VM records)"
           % (args.scenario, load["hosts"], load["guests"], load["vm_records"]))
-    print("machine: %d CPUs (%s), Python %s, %s" % (os.cpu_count(), cpu_model(), platform.python_version(),
-                                                  ssl.OPENSSL_VERSION))
+    print("machine: %d CPUs (%s), Python %s, %s"
+          % (os.cpu_count(), cpu_model(), platform.python_version(), ssl.OPENSSL_VERSION))
     print("%s; HTTPS with the simulator's CA, requests with keep-alive; medians of %d repetitions"
           % (where, args.reps))
     print()

@@ -81,7 +81,7 @@ def event_from(call, classes, token, timeout):
 
 @handles("event.register")
 def register(call, classes):
-    names, _ = _subscriptions(call, classes)
+    names = _subscriptions(call, classes)[0]
     state = call.db.private.setdefault(call.session, {})
     state.setdefault("registered", set()).update(names)
     state.setdefault("next_generation", call.db.generation)
@@ -89,7 +89,7 @@ def register(call, classes):
 
 @handles("event.unregister")
 def unregister(call, classes):
-    names, _ = _subscriptions(call, classes)
+    names = _subscriptions(call, classes)[0]
     state = call.db.private.setdefault(call.session, {})
     state["registered"] = state.get("registered", set()) - set(names)
 

@@ -2,7 +2,7 @@
 disks from other_config.disks) [xenapi-notes §3.4, copy/clone/snapshot family].
 """
 
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 from ..errors import Failure
 from ..values import NULL_REF, new_uuid, now
@@ -64,7 +64,7 @@ def duplicate(call, vm, name, sr=None, disk_seconds=0.0):
             disks.append((vbd_record, vdi))
         else:
             disks.append((vbd_record, None))
-    for _, vdi in disks:
+    for dummy, vdi in disks:
         if vdi is not None and sr is not None:
             _check_sr_space(db, sr if sr != NULL_REF else db.get("VDI", vdi)["SR"], db.get("VDI", vdi)["virtual_size"])
     if disk_seconds:
@@ -133,7 +133,7 @@ def provision(call, vm):
     db = call.db
     with call.operation("VM", vm, "provision", check=lambda r: check(db, vm, r, "provision")) as record:
         disks = _provision_disks(db, vm, record)
-        for _, size, sr, _ in disks:
+        for dummy, size, sr, dummy in disks:
             _check_sr_space(db, sr, size)
         call.spend(CLONE_SECONDS_PER_DISK * max(1, len(disks)))
         with db.lock:

@@ -1,0 +1,304 @@
+# Copyright (c) xapi.xenserver contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The XenAPI client: JSON-RPC (default) or XML-RPC over one keep-alive requests.Session.
+
+- login at any pool member: HOST_IS_SLAVE sends it to the master, transparently;
+- SESSION_INVALID: one re-login, then the call again;
+- a connection that could not be opened is retried for any call (nothing was sent); other
+  connection failures are retried only for reads, with backoff, until a deadline: a write is
+  never sent twice blindly;
+- TLS verified by default (system store, or ca_path); every request has a timeout;
+- logout always, also on failure (use it as a context manager).
+No Ansible imports, and no XenAPI SDK: modules and the inventory plugin adapt its errors.
+"""
+
+import itertools
+import json
+import random
+import time
+import warnings
+import xmlrpc.client
+from urllib.parse import urlsplit, urlunsplit
+
+from ._errors import XenAPIConnectionError, XenAPIError
+from ._xenapi_ints import INT_FIELDS, INT_RESULTS
+
+try:
+    import requests
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    from requests.exceptions import SSLError, Timeout
+    from urllib3.exceptions import InsecureRequestWarning
+
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # reported by the module with missing_required_lib
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+
+API_VERSION = "2.21"
+DEFAULT_TIMEOUT = 60.0
+RETRY_DEADLINE = 30.0
+READ_MESSAGES = ("get_", "query_", "compute_", "list_", "retrieve_", "assert_")
+READ_CALLS = frozenset(["event.from", "event_from", "event.get_current_id", "system.listMethods"])
+_CLASSES_BY_LOWER = {name.lower(): name for name in INT_FIELDS}
+
+
+def normalize_url(hostname):
+    """host, host:port or http(s)://host[:port][/] -> scheme://host[:port] (https by default)."""
+    text = str(hostname).strip()
+    if not text:
+        raise ValueError("hostname is empty")
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("hostname %r is not a host name, an address or an http(s) URL" % hostname)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def with_host(url, host):
+    """The same URL (scheme, port) at another host: where a pool member sends us."""
+    parts = urlsplit(url)
+    netloc = host if parts.port is None else "%s:%d" % (host, parts.port)
+    return urlunsplit((parts.scheme, netloc, "", "", ""))
+
+
+def is_read(method):
+    name = method.split(".", 1)[-1]
+    return method in READ_CALLS or name.startswith(READ_MESSAGES)
+
+
+class XenAPIClient:
+    def __init__(self, hostname, username="root", password="", validate_certs=True, ca_path=None,
+                 protocol="jsonrpc", timeout=DEFAULT_TIMEOUT, originator="xapi.xenserver",
+                 retry_deadline=RETRY_DEADLINE):
+        if not HAS_REQUESTS:
+            raise XenAPIConnectionError("the Python library requests is required: %s" % REQUESTS_IMPORT_ERROR)
+        if protocol not in ("jsonrpc", "xmlrpc"):
+            raise ValueError("protocol must be jsonrpc or xmlrpc, got %r" % (protocol,))
+        self.url = normalize_url(hostname)
+        self.username = username
+        self._password = password or ""
+        self.protocol = protocol
+        self.timeout = float(timeout)
+        self.originator = originator
+        self.retry_deadline = float(retry_deadline)
+        self.session_ref = None
+        self.warnings = []
+        self.calls = 0  # XenAPI calls made, logins and logouts included
+        self._ids = itertools.count(1)
+        self.http = requests.Session()
+        # given with each request: a session-level verify loses to REQUESTS_CA_BUNDLE in requests
+        self._verify = True
+        if not validate_certs:
+            self._verify = False
+            self.warnings.append("validate_certs is false: the TLS certificate of %s is not checked, so the "
+                                 "password could reach an impostor" % self.url)
+        elif ca_path:
+            self._verify = ca_path
+        self.http.headers["User-Agent"] = "xapi.xenserver"
+
+    # ---- session -----------------------------------------------------------------------------
+    def login(self):
+        for dummy in range(3):
+            try:
+                self.session_ref = self._rpc("session.login_with_password",
+                                             [self.username, self._password, API_VERSION, self.originator])
+                return self.session_ref
+            except XenAPIError as exc:
+                if exc.code == "HOST_IS_SLAVE" and exc.params:
+                    self.url = with_host(self.url, exc.params[0])
+                    continue
+                raise
+        raise XenAPIConnectionError("%s keeps sending the login elsewhere (HOST_IS_SLAVE)" % self.url)
+
+    def logout(self):
+        try:
+            if self.session_ref is not None:
+                self._rpc("session.logout", [self.session_ref])
+        except (XenAPIError, XenAPIConnectionError):
+            pass  # the session is gone either way; xapi expires what it cannot log out
+        finally:
+            self.session_ref = None
+            self.http.close()
+
+    def __enter__(self):
+        self.login()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.logout()
+
+    # ---- calls -------------------------------------------------------------------------------
+    def call(self, method, *params, **options):
+        """Call a message that takes the session (given first, automatically)."""
+        if self.session_ref is None:
+            self.login()
+        try:
+            return self._rpc(method, [self.session_ref] + list(params), **options)
+        except XenAPIError as exc:
+            if exc.code == "SESSION_INVALID":
+                self.login()
+            elif exc.code == "HOST_IS_SLAVE" and exc.params:  # the master moved: the call was refused, not run
+                self.url = with_host(self.url, exc.params[0])
+                self.login()
+            else:
+                raise
+        return self._rpc(method, [self.session_ref] + list(params), **options)
+
+    def _rpc(self, method, params, timeout=None):
+        deadline = time.monotonic() + self.retry_deadline
+        delay = 0.2
+        while True:
+            try:
+                self.calls += 1
+                return self._send(method, params, timeout or self.timeout)
+            except XenAPIConnectionError as exc:
+                retry = exc.__cause__ is not None and (_not_sent(exc.__cause__) or is_read(method))
+                if not retry or time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 5.0)
+
+    def _send(self, method, params, timeout):
+        if self.protocol == "jsonrpc":
+            return self._send_json(method, params, timeout)
+        return self._send_xml(method, params, timeout)
+
+    def _post(self, path, body, content_type, timeout):
+        url = self.url + path
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", InsecureRequestWarning)  # said once in self.warnings
+                response = self.http.post(url, data=body, headers={"Content-Type": content_type}, timeout=timeout,
+                                          verify=self._verify)
+        except SSLError as exc:
+            raise XenAPIConnectionError(
+                "the TLS certificate of %s is not trusted (%s); give ca_path the CA that signed it, or set "
+                "validate_certs: false" % (self.url, _reason(exc))) from exc
+        except Timeout as exc:
+            raise XenAPIConnectionError("%s did not answer within %.0f s" % (self.url, timeout)) from exc
+        except RequestsConnectionError as exc:
+            raise XenAPIConnectionError("cannot connect to %s: %s" % (self.url, _reason(exc))) from exc
+        return response
+
+    def _send_json(self, method, params, timeout):
+        body = json.dumps({"jsonrpc": "2.0", "method": method, "params": params, "id": next(self._ids)})
+        response = self._post("/jsonrpc", body, "application/json", timeout)
+        if response.status_code == 404:  # a host without JSON-RPC: speak XML-RPC from now on
+            self.protocol = "xmlrpc"
+            return self._send_xml(method, params, timeout)
+        if response.status_code != 200:
+            raise XenAPIConnectionError("%s answered HTTP %d to %s" % (self.url, response.status_code, method))
+        try:
+            answer = json.loads(response.content)  # bytes straight to json: no text decoding pass
+        except ValueError as exc:
+            raise XenAPIConnectionError("%s answered something that is not JSON-RPC to %s" % (self.url, method)) from exc
+        error = answer.get("error")
+        if error:
+            if isinstance(error, dict):
+                raise XenAPIError(error.get("message", "UNKNOWN"), error.get("data") or [], method, self._secrets())
+            raise XenAPIError(error[0], error[1:], method, self._secrets())
+        return answer.get("result")
+
+    def _send_xml(self, method, params, timeout):
+        body = xmlrpc.client.dumps(tuple(_ints_as_strings(params)), method, allow_none=True)
+        response = self._post("/", body.encode("utf-8"), "text/xml", timeout)
+        if response.status_code != 200:
+            raise XenAPIConnectionError("%s answered HTTP %d to %s" % (self.url, response.status_code, method))
+        try:
+            (answer,), dummy = xmlrpc.client.loads(response.content)  # DateTime keeps xapi's text
+        except Exception as exc:  # expat or xmlrpc parse errors: not a XenAPI answer
+            raise XenAPIConnectionError("%s answered something that is not XML-RPC to %s" % (self.url, method)) from exc
+        if answer.get("Status") != "Success":
+            description = answer.get("ErrorDescription") or ["UNKNOWN"]
+            raise XenAPIError(description[0], description[1:], method, self._secrets())
+        return decode_xml_result(method, _plain(answer.get("Value", "")))
+
+    def _secrets(self):
+        return (self._password,)
+
+
+# ---- XML-RPC decoding: the values JSON-RPC would have given ---------------------------------
+def _ints_as_strings(value):
+    """Python's xmlrpc cannot send ints beyond 2^31; xapi accepts ints as decimal strings."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_ints_as_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _ints_as_strings(v) for k, v in value.items()}
+    return value
+
+
+def _plain(value):
+    if isinstance(value, xmlrpc.client.DateTime):
+        return value.value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _as_int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def decode_record(cls, record):
+    fields = INT_FIELDS.get(cls)
+    if not fields or not isinstance(record, dict):
+        return record
+    record = dict(record)
+    for name, shape in fields.items():
+        if name not in record:
+            continue
+        value = record[name]
+        if shape == "int":
+            record[name] = _as_int(value)
+        elif shape == "set" and isinstance(value, list):
+            record[name] = [_as_int(v) for v in value]
+        elif shape == "map" and isinstance(value, dict):
+            record[name] = {k: _as_int(v) for k, v in value.items()}
+    return record
+
+
+def decode_xml_result(method, value):
+    cls, dummy, name = method.partition(".")
+    if method in INT_RESULTS:
+        return _as_int(value)
+    if name == "get_record":
+        return decode_record(cls, value)
+    if name in ("get_all_records", "get_all_records_where") and isinstance(value, dict):
+        return {ref: decode_record(cls, record) for ref, record in value.items()}
+    if method in ("event.from", "event_from") and isinstance(value, dict):
+        for event in value.get("events", []):
+            if "snapshot" in event:
+                event["snapshot"] = decode_record(_CLASSES_BY_LOWER.get(event.get("class", ""), ""), event["snapshot"])
+        return value
+    if name.startswith("get_"):
+        shape = INT_FIELDS.get(cls, {}).get(name[4:])
+        if shape:
+            return decode_record(cls, {name[4:]: value})[name[4:]]
+    return value
+
+
+def _not_sent(exc):
+    """True when the connection never opened: the request did not reach the host."""
+    text = repr(exc)
+    return "NewConnectionError" in text or "ConnectTimeoutError" in text or "Connection refused" in text
+
+
+def _reason(exc):
+    text = str(exc)
+    for marker in ("certificate verify failed", "Connection refused", "Name or service not known",
+                   "No route to host", "timed out"):
+        if marker in text:
+            return marker
+    return text[:200]
