@@ -30,9 +30,8 @@ class Simulator:
         self.port = port
         self.seed = seed
         self.control_address = CONTROL_ADDRESS
-        self._own_state_dir = state_dir is None
-        self.state_dir = state_dir or tempfile.mkdtemp(prefix="xapisim-")
-        os.makedirs(self.state_dir, exist_ok=True)
+        self._own_state_dir = state_dir is None  # made by serve() when needed, removed by stop()
+        self.state_dir = state_dir
         self.stopping = threading.Event()
         self.ca = None
         self.listeners = None
@@ -78,7 +77,7 @@ class Simulator:
         from .server import Listeners
 
         if self.tls and self.ca is None:
-            self.ca = CertificateAuthority(self.state_dir)
+            self.ca = CertificateAuthority(self._state_dir())
         self.listeners = Listeners(self, self.port)
         for dummy in range(20):
             try:
@@ -114,8 +113,14 @@ class Simulator:
                            "control": "%s/_sim/" % self.url(self.control_address)})
         return result
 
+    def _state_dir(self):
+        if self.state_dir is None:
+            self.state_dir = tempfile.mkdtemp(prefix="xapisim-")
+        os.makedirs(self.state_dir, exist_ok=True)
+        return self.state_dir
+
     def _write_endpoints(self):
-        path = os.path.join(self.state_dir, "endpoints.json")
+        path = os.path.join(self._state_dir(), "endpoints.json")
         temporary = path + ".tmp"
         with open(temporary, "w", encoding="utf-8") as handle:
             os.chmod(temporary, 0o600)  # it holds the root password
@@ -132,7 +137,7 @@ class Simulator:
         if self.listeners is not None:
             self.listeners.calls.wait_idle(5.0)
             self.listeners.close()
-        if self._own_state_dir:
+        if self._own_state_dir and self.state_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def __enter__(self):

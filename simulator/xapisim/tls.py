@@ -1,7 +1,8 @@
 """The simulator's own CA and one server certificate per address it answers on.
 
 The CA certificate is written to <state dir>/ca.pem so clients verify against it; each host
-address gets a certificate whose subjectAltName is that IP address, like a real host's.
+address gets a certificate whose subjectAltName is that IP address, like a real host's. Key
+identifiers and key usages are there because Python 3.13 verifies strictly (X509_STRICT).
 """
 
 import datetime
@@ -40,6 +41,7 @@ class CertificateAuthority:
             .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(self._valid[0]).not_valid_after(self._valid[1])
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False)
             .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
                                          content_commitment=False, key_encipherment=False, data_encipherment=False,
                                          key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
@@ -63,7 +65,13 @@ class CertificateAuthority:
             .not_valid_before(self._valid[0]).not_valid_after(self._valid[1])
             .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_agreement=True, key_cert_sign=False,
+                                         crl_sign=False, content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, encipher_only=False, decipher_only=False),
+                           critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(self.leaf_key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
             .sign(self.key, hashes.SHA256()))
         path = os.path.join(self.directory, "certs", "%s.pem" % address)
         with open(path, "wb") as handle:
