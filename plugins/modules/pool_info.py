@@ -13,13 +13,7 @@ description:
 author: xapi.xenserver contributors (@xapi-xenserver)
 extends_documentation_fragment:
   - xapi.xenserver.connection
-attributes:
-  check_mode:
-    support: full
-    description: Only reads.
-  diff_mode:
-    support: none
-    description: Reports nothing to diff.
+  - xapi.xenserver.attributes.info_module
 options: {}
 """
 

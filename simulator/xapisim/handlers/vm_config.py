@@ -61,26 +61,28 @@ for _key in ("dynamic_min", "dynamic_max"):
     handles("VM.set_memory_" + _key)(_single(_key, "changing_dynamic_range"))
 
 
-@handles("VM.set_VCPUs_max")
-def set_vcpus_max(call, vm, value):
+VCPU_RULE = "VCPU values must satisfy: 0 < VCPUs_at_startup ≤ VCPUs_max"
+
+
+def _set_vcpus(call, vm, **change):
+    """VCPUs_max or VCPUs_at_startup of a halted VM, keeping 0 < at_startup <= max."""
     with call.db.lock:
         record = call.db.get("VM", vm)
         check(call.db, vm, record, "changing_VCPUs")
-        if value < 1:
-            raise Failure("INVALID_VALUE", "VCPUs_max", value)
-        if value < record["VCPUs_at_startup"]:
-            raise Failure("INVALID_VALUE", "VCPU values must satisfy: 0 < VCPUs_at_startup ≤ VCPUs_max", value)
-        call.db.update("VM", vm, VCPUs_max=value)
+        after = dict(record, **change)
+        if not 0 < after["VCPUs_at_startup"] <= after["VCPUs_max"]:
+            raise Failure("INVALID_VALUE", VCPU_RULE, next(iter(change.values())))
+        call.db.update("VM", vm, **change)
+
+
+@handles("VM.set_VCPUs_max")
+def set_vcpus_max(call, vm, value):
+    _set_vcpus(call, vm, VCPUs_max=value)
 
 
 @handles("VM.set_VCPUs_at_startup")
 def set_vcpus_at_startup(call, vm, value):
-    with call.db.lock:
-        record = call.db.get("VM", vm)
-        check(call.db, vm, record, "changing_VCPUs")
-        if not 0 < value <= record["VCPUs_max"]:
-            raise Failure("INVALID_VALUE", "VCPU values must satisfy: 0 < VCPUs_at_startup ≤ VCPUs_max", value)
-        call.db.update("VM", vm, VCPUs_at_startup=value)
+    _set_vcpus(call, vm, VCPUs_at_startup=value)
 
 
 @handles("VM.set_VCPUs_number_live")
