@@ -54,6 +54,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_simulator.py
 	$(PY) tests/benchmarks/bench_client.py
+	$(PY) tests/benchmarks/bench_vm.py
 
 demo: $(STAMP)
 	scripts/demo $(VENV) $(STATE)

@@ -46,10 +46,10 @@ options:
     type: str
     choices: [jsonrpc, xmlrpc]
     default: jsonrpc
-  timeout:
+  request_timeout:
     description:
       - Seconds to wait for each answer of the host, and how long to keep trying to reach a host that does not
-        answer (long operations have their own timeouts).
+        answer. Modules with long operations have their own O(ignore:timeout) for the whole operation.
     type: float
     default: 60
 notes:

@@ -67,3 +67,8 @@ def mask(text, secrets):
         if secret:
             text = text.replace(secret, MASK)
     return text
+
+
+class InputError(Exception):
+    """An option asks for something impossible; the message names the option and the value.
+    Raised before any change is made."""

@@ -7,7 +7,7 @@ and XenAPI errors turned into fail_json(msg, xapi_error={code, params})."""
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, XenAPIClient
-from ._errors import XenAPIConnectionError, XenAPIError, XenAPITimeout
+from ._errors import InputError, XenAPIConnectionError, XenAPIError, XenAPITimeout
 from ._lookup import LookupFailed
 
 
@@ -19,7 +19,7 @@ def connection_argument_spec():
         validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["XENSERVER_VALIDATE_CERTS"])),
         ca_path=dict(type="path", fallback=(env_fallback, ["XENSERVER_CA_PATH"])),
         protocol=dict(type="str", default="jsonrpc", choices=["jsonrpc", "xmlrpc"]),
-        timeout=dict(type="float", default=60.0),
+        request_timeout=dict(type="float", default=60.0),
     )
 
 
@@ -50,8 +50,8 @@ class XenServerModule:
             try:
                 self._client = XenAPIClient(params["hostname"], params["username"], params["password"],
                                             validate_certs=params["validate_certs"], ca_path=params["ca_path"],
-                                            protocol=params["protocol"], timeout=params["timeout"],
-                                            retry_deadline=params["timeout"])
+                                            protocol=params["protocol"], timeout=params["request_timeout"],
+                                            retry_deadline=params["request_timeout"])
             except ValueError as exc:
                 raise ModuleFailure("hostname: %s" % exc) from None
             for warning in self._client.warnings:
@@ -66,7 +66,7 @@ class XenServerModule:
             result = work(self)
         except XenAPIError as exc:
             self._fail(exc.message, xapi_error=exc.to_dict())
-        except (XenAPIConnectionError, XenAPITimeout, LookupFailed) as exc:
+        except (XenAPIConnectionError, XenAPITimeout, LookupFailed, InputError, ValueError) as exc:
             self._fail(str(exc))
         except ModuleFailure as exc:
             self._fail(exc.msg, **exc.extra)

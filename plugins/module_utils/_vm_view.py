@@ -25,6 +25,10 @@ def load_related(client, vms):
     }
 
 
+def _name(record):
+    return record["name_label"] if record else None
+
+
 def _named(record):
     return {"uuid": record["uuid"], "name": record["name_label"]} if record else None
 
@@ -42,7 +46,7 @@ def vm_view(vm, related):
         if vdi is None:
             continue
         disks.append({"position": vbd["userdevice"], "uuid": vdi["uuid"], "name": vdi["name_label"],
-                      "size": vdi["virtual_size"], "sr": _named(related["SR"].get(vdi["SR"])),
+                      "size": vdi["virtual_size"], "sr": _name(related["SR"].get(vdi["SR"])),
                       "bootable": vbd["bootable"], "mode": vbd["mode"]})
     guest = related["guest"].get(vm["guest_metrics"]) or {}
     networks_seen = guest.get("networks", {})
@@ -52,7 +56,7 @@ def vm_view(vm, related):
         if vif is None:
             continue
         ip = networks_seen.get("%s/ip" % vif["device"]) or networks_seen.get("%s/ipv4/0" % vif["device"])
-        nics.append({"device": vif["device"], "mac": vif["MAC"], "network": _named(related["network"].get(vif["network"])),
+        nics.append({"device": vif["device"], "mac": vif["MAC"], "network": _name(related["network"].get(vif["network"])),
                      "ip": ip, "ipv6": networks_seen.get("%s/ipv6/0" % vif["device"])})
     nics.sort(key=lambda n: int(n["device"]) if n["device"].isdigit() else 0)
     disks.sort(key=lambda d: int(d["position"]) if d["position"].isdigit() else 0)

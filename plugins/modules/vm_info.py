@@ -135,7 +135,7 @@ vms:
       type: str
       returned: always
     disks:
-      description: Disks (position, uuid, name, size in bytes, sr with uuid and name, bootable, mode).
+      description: Disks (position, uuid, name, size in bytes, sr name, bootable, mode).
       type: list
       elements: dict
       returned: always
@@ -144,7 +144,7 @@ vms:
       type: dict
       returned: always
     networks:
-      description: NICs (device, mac, network with uuid and name, ip, ipv6).
+      description: NICs (device, mac, network name, ip, ipv6).
       type: list
       elements: dict
       returned: always

@@ -38,8 +38,8 @@ def test_vm_info_filters(sim, run_module, connection):
     vm = web[0]
     assert vm["power_state"] == "running" and vm["host"]["name"].startswith("xs-a")
     assert vm["ip"].startswith("127.") and vm["ips"] == [vm["ip"]]
-    assert vm["disks"][0]["sr"]["name"] == "NFS storage" and vm["disks"][0]["size"] == 20 * 1024 ** 3
-    assert vm["networks"][0]["network"]["name"] == "Pool-wide network associated with eth0"
+    assert vm["disks"][0]["sr"] == "NFS storage" and vm["disks"][0]["size"] == 20 * 1024 ** 3
+    assert vm["networks"][0]["network"] == "Pool-wide network associated with eth0"
     assert vm["console"]["protocol"] == "rfb" and vm["console"]["location"].startswith("https://127.0.10.")
     assert vm["template"] == "Debian Bookworm 12"
     halted = run_module(vm_info, dict(connection, name="build-01"))["vms"][0]
@@ -73,7 +73,7 @@ def test_untrusted_certificate(sim, run_module, connection):
 
 def test_unreachable_host(sim, run_module, connection):
     result = run_module(pool_info, dict(connection, hostname="https://127.0.99.99:%d" % sim.listeners.port,
-                                        timeout=2))
+                                        request_timeout=2))
     assert result["failed"] and "cannot connect to https://127.0.99.99" in result["msg"]
 
 
