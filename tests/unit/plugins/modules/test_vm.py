@@ -1,0 +1,120 @@
+"""The vm module against the simulator; what it makes is checked with the official XenAPI SDK."""
+
+import ssl
+import xmlrpc.client
+
+import XenAPI
+
+from ansible_collections.xapi.xenserver.plugins.modules import vm
+from xapisim.control import counters
+
+MASTER = "127.0.10.1"
+GIB = 1024 ** 3
+READS = ("session.", "event.from")
+
+
+def writes(sim):
+    return sorted(method for method in counters(sim)["calls"]
+                  if not method.startswith(READS) and ".get_" not in method)
+
+
+def sdk(sim):
+    context = ssl.create_default_context(cafile=sim.ca_path)
+    session = XenAPI.Session(sim.url(MASTER), transport=xmlrpc.client.SafeTransport(context=context))
+    session.xenapi.login_with_password("root", sim.password)
+    return session
+
+
+def test_create_from_template_looks_right_to_the_sdk(sim, run_module, connection):
+    result = run_module(vm, dict(connection, name="made", template="Rocky Linux 9", sr="NFS storage",
+                                 vcpus=2, memory="4GiB", description="made by a test",
+                                 networks=[{"network": "Pool-wide network associated with eth1"}]))
+    assert result["changed"] and result["vm"]["power_state"] == "halted"
+    session = sdk(sim)
+    try:
+        ref = session.xenapi.VM.get_by_name_label("made")[0]
+        record = session.xenapi.VM.get_record(ref)
+        assert not record["is_a_template"] and record["name_description"] == "made by a test"
+        assert record["VCPUs_at_startup"] == "2" and record["memory_static_max"] == str(4 * GIB)
+        assert record["other_config"]["base_template_name"] == "Rocky Linux 9"
+        assert "disks" not in record["other_config"]
+        vbd = session.xenapi.VBD.get_record(record["VBDs"][0])
+        vdi = session.xenapi.VDI.get_record(vbd["VDI"])
+        assert session.xenapi.SR.get_name_label(vdi["SR"]) == "NFS storage"
+        vif = session.xenapi.VIF.get_record(record["VIFs"][0])
+        assert session.xenapi.network.get_name_label(vif["network"]) == "Pool-wide network associated with eth1"
+        assert vif["device"] == "0"
+    finally:
+        session.xenapi.session.logout()
+    assert counters(sim)["open_sessions"] == 0
+
+
+def test_check_mode_create_writes_nothing(sim, run_module, connection):
+    sim.world.counters.reset()
+    result = run_module(vm, dict(connection, name="dry", template="Debian Bookworm 12", _ansible_check_mode=True,
+                                 _ansible_diff=True))
+    assert result["changed"] and result["vm"] is None
+    assert result["diff"]["after"] == {"exists": True, "template": "Debian Bookworm 12"}
+    assert writes(sim) == []
+
+
+def test_second_run_changes_nothing_and_writes_nothing(sim, run_module, connection):
+    args = dict(connection, name="web-01", vcpus=2, memory="2GiB", tags=["web"], state="running")
+    sim.world.counters.reset()
+    result = run_module(vm, args)
+    assert not result["changed"] and writes(sim) == []
+    assert counters(sim)["total_calls"] <= 9  # login at a member is redirected: one call more
+
+
+def test_full_copy_to_an_sr(sim, run_module, connection):
+    result = run_module(vm, dict(connection, name="copied", template="build-01", clone=False, sr="NFS storage"))
+    assert result["changed"]
+    assert [d["sr"] for d in result["vm"]["disks"]] == ["NFS storage"]
+
+
+def test_ambiguous_name_lists_the_uuids(sim, run_module, connection):
+    session = sim.call(MASTER, "session.login_with_password", "root", sim.password)
+    template = sim.call(MASTER, "VM.get_by_name_label", session, "Debian Bookworm 12")[0]
+    uuids = []
+    for dummy in range(2):
+        clone = sim.call(MASTER, "VM.clone", session, template, "twin")
+        sim.call(MASTER, "VM.set_is_a_template", session, clone, False)
+        uuids.append(sim.call(MASTER, "VM.get_uuid", session, clone))
+    result = run_module(vm, dict(connection, name="twin", state="running"))
+    assert result["failed"]
+    assert result["msg"] == "2 VMs are named 'twin' (uuids %s, %s): give the uuid instead" % tuple(sorted(uuids))
+
+
+def test_vcpus_down_and_firmware_on_a_halted_vm(sim, run_module, connection):
+    session = sim.call(MASTER, "session.login_with_password", "root", sim.password)
+    ref = sim.call(MASTER, "VM.get_by_name_label", session, "build-01")[0]
+    sim.call(MASTER, "VM.set_HVM_boot_params", session, ref, {"order": "cdn", "firmware": "bios"})
+    result = run_module(vm, dict(connection, name="build-01", vcpus_max=1, vcpus=1, firmware="uefi",
+                                 secure_boot=True, _ansible_diff=True))
+    assert result["changed"]
+    assert result["vm"]["vcpus"] == {"max": 1, "at_startup": 1}
+    assert result["vm"]["firmware"] == "uefi" and result["vm"]["secure_boot"]
+    assert (result["diff"]["before"]["firmware"], result["diff"]["after"]["firmware"]) == ("bios", "uefi")
+    assert sim.call(MASTER, "VM.get_HVM_boot_params", session, ref) == {"order": "cdn", "firmware": "uefi"}
+
+
+def test_bad_input_is_refused_before_any_write(sim, run_module, connection):
+    sim.world.counters.reset()
+    cases = [
+        (dict(name="web-01", memory="2GiB", memory_min="3GiB"), "memory_min: 3GiB is more than memory 2GiB"),
+        (dict(name="web-01", vcpus=4, vcpus_max=2), "vcpus: 4 is more than vcpus_max 2"),
+        (dict(name="build-01", state="suspended"), "state: a halted VM cannot become suspended directly"),
+        (dict(name="nothing-here"), "template: needed to create VM nothing-here, which does not exist"),
+        (dict(name="web-01", memory="lots"), "memory: 'lots' is not a size (use bytes, or a unit: 10GiB, 512MiB)"),
+    ]
+    for args, message in cases:
+        result = run_module(vm, dict(connection, **args))
+        assert result["failed"] and result["msg"] == message, result
+    assert writes(sim) == []
+
+
+def test_keep_disks(sim, run_module, connection):
+    before = len(sim.world.pools[0].db.tables["VDI"])
+    result = run_module(vm, dict(connection, name="build-01", state="absent", keep_disks=True))
+    assert result["changed"] and result["vm"] is None
+    assert len(sim.world.pools[0].db.tables["VDI"]) == before
