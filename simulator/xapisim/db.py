@@ -29,6 +29,9 @@ class Database:
         self.generation = 0
         self.message_generation = 0
         self.derivers = {}  # class -> fn(db, record) -> {field: value} recomputed on every write
+        # class -> [fn(db, ref, old, new)] run after every write of that class, under the lock
+        # (old is None on create, new is None on delete): keeps dependent objects in step
+        self.followers = {}
         self.private = {}  # ref -> dict of simulator-only state of that object (passwords, guest state, ...)
         self.counters = {}  # pool-wide simulator state: next domid, next guest address, ...
         self.loading = False  # while a scenario is built: parents' sets grow in place
@@ -87,6 +90,7 @@ class Database:
             self.touched[cls][ref] = (generation, generation)
             for field, parent, parent_field in _CHILDREN.get(cls, ()):
                 self._link(parent, parent_field, record[field], ref, add=True)
+            self._follow(cls, ref, None, record)
             self.changed.notify_all()
         return ref
 
@@ -101,6 +105,7 @@ class Database:
                 if field in changes and old[field] != record[field]:
                     self._link(parent, parent_field, old[field], ref, add=False)
                     self._link(parent, parent_field, record[field], ref, add=True)
+            self._follow(cls, ref, old, record)
             self.changed.notify_all()
             return record
 
@@ -121,17 +126,27 @@ class Database:
             for field, parent, parent_field in _CHILDREN.get(cls, ()):
                 self._link(parent, parent_field, record[field], ref, add=False)
             self.private.pop(ref, None)
+            self._follow(cls, ref, record, None)
             self.changed.notify_all()
 
     def refresh(self, cls, ref):
-        """Recompute derived fields (allowed_operations) after a change they depend on elsewhere."""
+        """Recompute derived fields (allowed_operations) after a change they depend on elsewhere;
+        an object whose derived fields come out the same is left alone (no event)."""
         with self.lock:
-            if ref in self.tables[cls]:
+            record = self.tables[cls].get(ref)
+            if record is None:
+                return
+            derived = self._derive(cls, record)
+            if any(record[name] != value for name, value in derived.items()):
                 self.update(cls, ref)
 
     def _derive(self, cls, record):
         deriver = self.derivers.get(cls)
         return deriver(self, record) if deriver else {}
+
+    def _follow(self, cls, ref, old, new):
+        for follower in self.followers.get(cls, ()):
+            follower(self, ref, old, new)
 
     def _bump(self, cls):
         self.generation += 1

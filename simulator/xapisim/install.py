@@ -10,6 +10,7 @@ from .templates import install_templates
 from .values import NULL_REF, new_uuid, now
 
 GIB = 1024 ** 3
+TOOLS_FS_SIZE = 18 * GIB  # the tools SR is a folder of dom0's root filesystem: its size is that filesystem's
 PRODUCTS = {
     "xenserver": {"product_brand": "XenServer", "product_version": "8.4.0", "product_version_text": "8.4",
                   "product_version_text_short": "8.4", "platform_name": "XCP", "platform_version": "3.4.0",
@@ -19,7 +20,7 @@ PRODUCTS = {
                "edition": "xcp-ng"},
 }
 _VDI_FEATURES = ["VDI_CREATE", "VDI_DELETE", "VDI_ATTACH", "VDI_DETACH", "VDI_CLONE", "VDI_SNAPSHOT", "VDI_RESIZE",
-                 "VDI_MIRROR"]
+                 "VDI_MIRROR", "VDI_UPDATE", "VDI_RESET_ON_BOOT/2", "VDI_CONFIG_CBT"]
 SM_DRIVERS = {
     "lvm": ("Local LVM", "LVHD over a local block device", ["SR_PROBE", "SR_UPDATE"] + _VDI_FEATURES),
     "ext": ("Local EXT3 VHD", "SR plugin representing disks as VHD files stored on a local EXT3 filesystem",
@@ -54,7 +55,8 @@ def create_pool(db, model, name, product):
         db.create("SM", {"name_label": label, "name_description": description, "type": driver,
                          "vendor": "Cloud Software Group, Inc.", "copyright": "(C) 2024 Cloud Software Group, Inc.",
                          "version": "1.0", "required_api_version": "1.0",
-                         "capabilities": features, "features": {f: 1 for f in features},
+                         "capabilities": [f.partition("/")[0] for f in features],
+                         "features": {f.partition("/")[0]: int(f.partition("/")[2] or 1) for f in features},
                          "configuration": {}, "driver_filename": "/opt/xensource/sm/%sSR" % driver.upper()})
     pool = db.create("pool", {"name_label": name, "other_config": {"memory-ratio-hvm": "0.25",
                                                                    "memory-ratio-pv": "0.25"},
@@ -187,7 +189,7 @@ def install_host(pool_db, pool, spec):
         sm_config={"type": "block"})
     tools = db.find_one("SR", is_tools_sr=True)
     if tools is None:
-        tools = _sr(db, host, "%s Tools" % product["product_brand"], "iso", "iso", 0, shared=True,
+        tools = _sr(db, host, "%s Tools" % product["product_brand"], "iso", "iso", TOOLS_FS_SIZE, shared=True,
                     device_config={"location": "/opt/xensource/packages/iso", "legacy_mode": "true"},
                     is_tools_sr=True, name_description="%s Tools ISOs" % product["product_brand"],
                     other_config={"xenserver_tools_sr": "true"})

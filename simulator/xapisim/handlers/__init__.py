@@ -3,10 +3,11 @@
 import importlib
 
 from .generic import generic_handler
-from .registry import DERIVERS, HANDLERS
+from .registry import DERIVERS, FOLLOWERS, HANDLERS
 
 # Each module registers its handlers with @handles when imported.
-BEHAVIOUR_MODULES = ("event", "host", "session", "task", "vm_clone", "vm_config", "vm_lifecycle", "vm_operations")
+BEHAVIOUR_MODULES = ("event", "host", "session", "storage", "task", "vdi", "vm_clone", "vm_config", "vm_lifecycle",
+                     "vm_operations")
 for _name in BEHAVIOUR_MODULES:
     importlib.import_module("." + _name, __name__)
 
@@ -21,6 +22,8 @@ def lookup(message):
 
 def install_derivers(db):
     db.derivers.update(DERIVERS)
+    for cls, followers in FOLLOWERS.items():
+        db.followers[cls] = list(followers)
 
 
 def implemented(message):

@@ -134,9 +134,9 @@ _FIELD_MESSAGES = (
 )
 
 
-def create(call, cls, record, **extra):
-    """The generic constructor: RO/constructor and RW fields from the record, defaults for
-    the rest; a field without a default that the record lacks is an error, as in xapi."""
+def constructor_fields(call, cls, record):
+    """The fields a create message takes from its record: RO/constructor and RW ones, with
+    their defaults; a field without a default that the record lacks is an error, as in xapi."""
     definition = call.model.classes[cls]
     fields = {}
     for field in definition.record_fields:
@@ -146,5 +146,13 @@ def create(call, cls, record, **extra):
             fields[field.name] = record[field.name]
         elif not field.has_default:
             raise Failure("INTERNAL_ERROR", 'Server_helpers.Dispatcher_FieldNotFound("%s")' % field.name)
+        else:
+            fields[field.name] = field.default
+    return fields
+
+
+def create(call, cls, record, **extra):
+    """The generic constructor (constructor_fields, then `extra`)."""
+    fields = constructor_fields(call, cls, record)
     fields.update(extra)
     return call.db.create(cls, fields)

@@ -1,7 +1,9 @@
-"""Where hand-written behaviour registers itself: handlers by wire name, derived fields by class."""
+"""Where hand-written behaviour registers itself: handlers by wire name, derived fields by class,
+followers (what must change elsewhere when an object of a class changes) by class."""
 
 HANDLERS = {}
 DERIVERS = {}
+FOLLOWERS = {}
 
 
 def handles(*wire_names):
@@ -21,6 +23,17 @@ def derives(cls):
 
     def register(function):
         DERIVERS[cls] = function
+        return function
+
+    return register
+
+
+def follows(cls):
+    """Register fn(db, ref, old, new), run under the lock after every create (old None),
+    update or delete (new None) of `cls`."""
+
+    def register(function):
+        FOLLOWERS.setdefault(cls, []).append(function)
         return function
 
     return register

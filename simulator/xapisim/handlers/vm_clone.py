@@ -6,6 +6,7 @@ from xml.etree import ElementTree
 
 from ..errors import Failure
 from ..values import NULL_REF, new_uuid, now
+from . import storage
 from .registry import handles
 from .vm_operations import check
 
@@ -22,23 +23,32 @@ def _mac(db):
     return "02:16:3e:%02x:%02x:%02x" % ((number >> 16) & 255, (number >> 8) & 255, number & 255)
 
 
-def _copy_vdi(db, vdi, sr, name_suffix=""):
-    record = db.get("VDI", vdi)
-    fields = {key: value for key, value in record.items()
-              if key not in ("uuid", "VBDs", "crash_dumps", "snapshots", "allowed_operations", "current_operations",
-                             "snapshot_of", "is_a_snapshot", "snapshot_time", "parent")}
-    fields.update({"SR": sr if sr != NULL_REF else record["SR"], "location": new_uuid(),
-                   "name_label": record["name_label"] + name_suffix})
-    return db.create("VDI", fields)
-
-
 def _check_sr_space(db, sr, needed):
     record = db.get("SR", sr)
     if record["type"] == "iso" or record["content_type"] == "iso":
         raise Failure("OPERATION_NOT_ALLOWED", "Cannot copy a VM's disks to an ISO SR")
-    free = record["physical_size"] - record["physical_utilisation"]
-    if record["physical_size"] and needed > free:
-        raise Failure("SR_FULL", needed, free)
+    storage.assert_space(db, sr, needed)
+
+
+def _check_disk_space(db, disks, sr):
+    """Every SR that gets new disks must have room for all of them (full copies to `sr`, or
+    fast clones on each disk's own SR when sr is None)."""
+    needs = {}
+    for dummy, vdi in disks:
+        if vdi is None:
+            continue
+        record = db.get("VDI", vdi)
+        if sr is None:
+            target = record["SR"]
+            needs[target] = needs.get(target, 0) + storage.new_utilisation(db.get("SR", target), record["virtual_size"])
+        else:
+            target = sr if sr != NULL_REF else record["SR"]
+            needs[target] = needs.get(target, 0) + record["virtual_size"]
+    for target, needed in needs.items():
+        if sr is None:
+            storage.assert_space(db, target, needed)
+        else:
+            _check_sr_space(db, target, needed)
 
 
 def duplicate(call, vm, name, sr=None, disk_seconds=0.0):
@@ -64,9 +74,7 @@ def duplicate(call, vm, name, sr=None, disk_seconds=0.0):
             disks.append((vbd_record, vdi))
         else:
             disks.append((vbd_record, None))
-    for dummy, vdi in disks:
-        if vdi is not None and sr is not None:
-            _check_sr_space(db, sr if sr != NULL_REF else db.get("VDI", vdi)["SR"], db.get("VDI", vdi)["virtual_size"])
+    _check_disk_space(db, disks, sr)
     if disk_seconds:
         call.spend(disk_seconds * max(1, len(disks)))
     with db.lock:
@@ -76,7 +84,11 @@ def duplicate(call, vm, name, sr=None, disk_seconds=0.0):
             vbd_fields = {k: v for k, v in vbd_record.items()
                           if k not in ("uuid", "VM", "VDI", "allowed_operations", "current_operations",
                                        "currently_attached", "metrics")}
-            new_vdi = _copy_vdi(db, vdi, sr if sr is not None else NULL_REF) if vdi is not None else vbd_record["VDI"]
+            new_vdi = vbd_record["VDI"]
+            if vdi is not None and sr is None:
+                new_vdi = storage.clone_vdi(db, vdi)
+            elif vdi is not None:
+                new_vdi = storage.copy_vdi(db, vdi, sr if sr != NULL_REF else db.get("VDI", vdi)["SR"])
             db.create("VBD", dict(vbd_fields, VM=new_vm, VDI=new_vdi, currently_attached=False,
                                   empty=new_vdi == NULL_REF))
         for vif in record["VIFs"]:
@@ -133,14 +145,16 @@ def provision(call, vm):
     db = call.db
     with call.operation("VM", vm, "provision", check=lambda r: check(db, vm, r, "provision")) as record:
         disks = _provision_disks(db, vm, record)
+        needs = {}
         for dummy, size, sr, dummy in disks:
-            _check_sr_space(db, sr, size)
+            needs[sr] = needs.get(sr, 0) + size
+        for sr, needed in needs.items():
+            _check_sr_space(db, sr, needed)
         call.spend(CLONE_SECONDS_PER_DISK * max(1, len(disks)))
         with db.lock:
             for device, size, sr, bootable in disks:
-                vdi = db.create("VDI", {"name_label": device, "name_description": "Created by template provisioner",
-                                        "SR": sr, "virtual_size": size, "type": "system", "location": new_uuid(),
-                                        "sm_config": {"vdi_type": "vhd"}, "managed": True})
+                vdi = storage.new_vdi(db, sr, {"name_label": device, "name_description": "Created by template provisioner",
+                                               "type": "system"}, storage.round_size(db.get("SR", sr), size))
                 db.create("VBD", {"VM": vm, "VDI": vdi, "userdevice": device, "bootable": bootable, "mode": "RW",
                                   "type": "Disk", "unpluggable": True, "empty": False, "other_config": {"owner": ""}})
             other = {k: v for k, v in db.get("VM", vm)["other_config"].items() if k not in ("disks", "postinstall")}
