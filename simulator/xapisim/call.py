@@ -88,6 +88,13 @@ def cancel_event(db, task):
     return _cancel_event(db, task)
 
 
+def own_task(db, session, task):
+    """Record who owns a task both ways: logout finds a session's tasks without a scan."""
+    db.private.setdefault(task, {})["session"] = session
+    if session is not None:
+        db.private.setdefault(session, {}).setdefault("tasks", set()).add(task)
+
+
 def new_task(call, label, cancellable=True):
     """A pending task owned by the caller's session, as xapi makes for every long call."""
     task = call.db.create("task", {
@@ -100,5 +107,5 @@ def new_task(call, label, cancellable=True):
         "allowed_operations": ["cancel"] if cancellable else [],
         "backtrace": "()",
     })
-    call.db.private.setdefault(task, {})["session"] = call.session
+    own_task(call.db, call.session, task)
     return task

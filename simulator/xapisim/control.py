@@ -1,7 +1,8 @@
 """The control API under /_sim/ on the control address: for tests, benchmarks and the demo.
 
     GET    /_sim/endpoints          what endpoints.json holds
-    GET    /_sim/counters           calls per method, open sessions, logins, logouts
+    GET    /_sim/counters           calls per method, open sessions, logins, logouts, and when each of
+                                    the last tasks ended (time.monotonic, for benchmarks)
     POST   /_sim/counters/reset
     POST   /_sim/reset              rebuild the current scenario
     POST   /_sim/scenario           {"scenario": name or path} load another one
@@ -36,7 +37,8 @@ def counters(sim):
     world = sim.world
     return {"calls": dict(world.counters.calls), "protocols": dict(world.counters.protocols),
             "total_calls": sum(world.counters.calls.values()), "open_sessions": world.open_sessions(),
-            "logins": world.counters.logins, "logouts": world.counters.logouts}
+            "logins": world.counters.logins, "logouts": world.counters.logouts,
+            "tasks_finished_at": dict(world.counters.finished_at)}
 
 
 def state(sim, classes=None):

@@ -23,6 +23,7 @@ class Database:
         self.changed = threading.Condition(self.lock)
         self.tables = {name: {} for name in model.classes}
         self.uuids = {name: {} for name in model.classes}
+        self.names = {name: {} for name in model.classes}  # name_label -> {ref: None}, for get_by_name_label
         # ref -> (created generation, modified generation), in order of modification
         self.touched = {name: OrderedDict() for name in model.classes}
         self.deleted = {name: [] for name in model.classes}  # (generation, ref, created generation)
@@ -60,6 +61,17 @@ class Database:
             raise Failure("UUID_INVALID", cls, uuid)
         return ref
 
+    def by_name(self, cls, name):
+        return list(self.names[cls].get(name, ()))
+
+    def _index_name(self, cls, ref, old, new):
+        if old is not None and old.get("name_label") is not None:
+            refs = self.names[cls].get(old["name_label"])
+            if refs is not None:
+                refs.pop(ref, None)
+        if new is not None and new.get("name_label") is not None:
+            self.names[cls].setdefault(new["name_label"], {})[ref] = None
+
     def find(self, cls, **criteria):
         items = criteria.items()
         return [ref for ref, rec in self.tables[cls].items() if all(rec.get(k) == v for k, v in items)]
@@ -87,6 +99,7 @@ class Database:
             self.tables[cls][ref] = record
             if "uuid" in record:
                 self.uuids[cls][record["uuid"]] = ref
+            self._index_name(cls, ref, None, record)
             self.touched[cls][ref] = (generation, generation)
             for field, parent, parent_field in _CHILDREN.get(cls, ()):
                 self._link(parent, parent_field, record[field], ref, add=True)
@@ -101,6 +114,8 @@ class Database:
             record.update(changes)
             record.update(self._derive(cls, record))
             self._store(cls, ref, record)
+            if old.get("name_label") != record.get("name_label"):
+                self._index_name(cls, ref, old, record)
             for field, parent, parent_field in _CHILDREN.get(cls, ()):
                 if field in changes and old[field] != record[field]:
                     self._link(parent, parent_field, old[field], ref, add=False)
@@ -121,6 +136,7 @@ class Database:
             del self.tables[cls][ref]
             if "uuid" in record:
                 self.uuids[cls].pop(record["uuid"], None)
+            self._index_name(cls, ref, record, None)
             created = self.touched[cls].pop(ref)[0]
             self.deleted[cls].append((self._bump(cls), ref, created))
             for field, parent, parent_field in _CHILDREN.get(cls, ()):
@@ -186,11 +202,13 @@ class Database:
             touched = self.touched[cls]
             table = self.tables[cls]
             wanted = objects.get(cls) if objects else None
-            for ref in reversed(touched):
+            # a few objects: look each up; a whole class: walk back through the recent changes
+            candidates = (ref for ref in wanted if ref in touched) if wanted is not None else reversed(touched)
+            for ref in candidates:
                 created, modified = touched[ref]
                 if modified <= generation:
-                    break
-                if wanted is not None and ref not in wanted:
+                    if wanted is None:
+                        break
                     continue
                 operation = "add" if created > generation else "mod"
                 events.append((modified, cls, operation, ref, table[ref]))

@@ -196,6 +196,7 @@ def _start_async(world, call, handler, args):
                 call.db.delete("task", task)  # destroyed while it ran: goes once it ends
             else:
                 call.db.update("task", task, progress=1.0, finished=now(), allowed_operations=[], **outcome)
+            world.counters.task_finished(task)
 
     thread = threading.Thread(target=run, name="xapisim-" + call.wire_name, daemon=True)
     with world.tasks_lock:

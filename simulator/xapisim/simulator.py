@@ -6,6 +6,7 @@
         sim.url("127.0.10.1"), sim.ca_path
 """
 
+import gc
 import json
 import os
 import secrets
@@ -46,6 +47,9 @@ class Simulator:
             world = scenarios.build(scenario, speed=self.speed if self.world is None else self.world.clock.speed,
                                     root_password=self.password, seed=self.seed)
             old, self.world, self.scenario = self.world, world, scenario
+            # a world is hundreds of thousands of long-lived objects: keep the cyclic GC off them
+            gc.collect()
+            gc.freeze()
             if old is not None:
                 old.stop()
             if self.listeners is not None:

@@ -2,6 +2,7 @@
 
 import collections
 import threading
+import time
 
 from .clock import Clock
 from .db import Database
@@ -34,8 +35,12 @@ class Pool:
 
 
 class Counters:
+    FINISHED_KEPT = 1000
+
     def __init__(self):
         self._lock = threading.Lock()
+        # task ref -> time.monotonic() when it ended: benchmarks measure how soon clients notice
+        self.finished_at = collections.OrderedDict()
         self.calls = collections.Counter()
         self.protocols = collections.Counter()
         self.logins = 0
@@ -45,6 +50,12 @@ class Counters:
         with self._lock:
             self.calls[method] += 1
             self.protocols[protocol] += 1
+
+    def task_finished(self, task):
+        with self._lock:
+            self.finished_at[task] = time.monotonic()
+            while len(self.finished_at) > self.FINISHED_KEPT:
+                self.finished_at.popitem(last=False)
 
     def reset(self):
         with self._lock:

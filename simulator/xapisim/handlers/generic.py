@@ -21,7 +21,7 @@ def generic_handler(message):
         "get_all_where": lambda call, expr: list(_where(call, cls, expr)),
         "get_all_records_where": lambda call, expr: _where(call, cls, expr),
         "get_by_uuid": lambda call, uuid: call.db.by_uuid(cls, uuid),
-        "get_by_name_label": lambda call, label: call.db.find(cls, name_label=label),
+        "get_by_name_label": lambda call, label: call.db.by_name(cls, label),
         "create": lambda call, record: create(call, cls, record),
         "destroy": lambda call, ref: call.db.delete(cls, _existing(call, cls, ref)),
     }

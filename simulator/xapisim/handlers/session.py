@@ -52,10 +52,10 @@ def open_session(call, host, originator, fields, roles=None, local=False):
 def close_session(call, session):
     if not call.db.exists("session", session):
         return
-    for task, state in list(call.db.private.items()):
-        if state.get("session") == session and call.db.exists("task", task):
+    for task in call.db.private.get(session, {}).get("tasks", ()):
+        if call.db.exists("task", task):
             if call.db.get("task", task)["status"] == "pending":
-                state["session"] = None
+                call.db.private[task]["session"] = None
             else:
                 call.db.delete("task", task)
     call.db.delete("session", session)

@@ -1,6 +1,6 @@
 """Tasks: cancel, destroy, client-made tasks [xenapi-notes §1.6]."""
 
-from ..call import cancel_event
+from ..call import cancel_event, own_task
 from ..errors import Failure
 from ..values import EPOCH_DT, now
 from .registry import handles
@@ -39,7 +39,7 @@ def create(call, label, description):
         "name_label": label, "name_description": description, "status": "pending", "created": now(),
         "finished": EPOCH_DT, "type": "<none/>", "resident_on": call.pool.master, "backtrace": "()",
     })
-    call.db.private.setdefault(task, {})["session"] = call.session
+    own_task(call.db, call.session, task)
     return task
 
 
