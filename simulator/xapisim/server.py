@@ -13,7 +13,7 @@ import selectors
 import socket
 import threading
 
-from . import control
+from . import control, transfer
 from .dispatch import dispatch
 from .errors import DropConnection, Failure
 from .wire import jsonrpc, xmlrpc
@@ -125,6 +125,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         extra = sim.world.extra_endpoints.get(address)
         if extra is not None:
             extra(self, verb, path)
+            return
+        if (verb, path) in transfer.ROUTES:  # a disk's content: HTTP, not an RPC
+            transfer.serve(self, sim.world, verb, address)
             return
         if verb != "POST" or path not in XMLRPC_PATHS + ("/jsonrpc",):
             self._error_page(404, "Not found: %s %s" % (verb, path))
