@@ -22,12 +22,12 @@ class DeviceError(ValueError):
 
 
 class DeviceChange:
-    def __init__(self, key, before, after, action):
+    def __init__(self, key, before, after, action, needs_halt=False):
         self.key = key
         self.before = before
         self.after = after
         self.action = action  # fn(client, vm_ref, running)
-        self.needs_halt = False
+        self.needs_halt = needs_halt
 
     def apply(self, client, vm_ref, running=False):
         self.action(client, vm_ref, running)
@@ -56,8 +56,9 @@ def disk_changes(state, disks, remove_disks, default_sr):
                 raise DeviceError("%s.size: %s is smaller than the disk's %s; a disk cannot shrink"
                                   % (option, human(want["size"]), human(vdi["virtual_size"])))
             if want.get("size") is not None and want["size"] > vdi["virtual_size"]:
+                # the SRs of XenServer 8 (VHD on NFS, EXT, LVM) grow a disk only while it is detached
                 changes.append(DeviceChange("%s.size" % option, vdi["virtual_size"], want["size"],
-                                            _resize(vdi_ref, want["size"])))
+                                            _resize(vdi_ref, want["size"]), needs_halt=True))
             if want.get("name") and want["name"] != vdi["name_label"]:
                 changes.append(DeviceChange("%s.name" % option, vdi["name_label"], want["name"],
                                             _rename(vdi_ref, want["name"])))
@@ -78,7 +79,7 @@ def disk_changes(state, disks, remove_disks, default_sr):
 
 def _resize(vdi_ref, size):
     def action(client, vm_ref, running):
-        client.call("VDI.resize_online" if running else "VDI.resize", vdi_ref, size)
+        client.call("VDI.resize", vdi_ref, size)
     return action
 
 
