@@ -16,12 +16,13 @@ No Ansible imports, and no XenAPI SDK: modules and the inventory plugin adapt it
 import itertools
 import json
 import random
+import re
 import time
 import warnings
 import xmlrpc.client
 from urllib.parse import urlsplit, urlunsplit
 
-from ._errors import XenAPIConnectionError, XenAPIError
+from ._errors import MASK, XenAPIConnectionError, XenAPIError
 from ._xenapi_ints import INT_FIELDS, INT_RESULTS
 
 try:
@@ -167,21 +168,46 @@ class XenAPIClient:
         return self._send_xml(method, params, timeout)
 
     def _post(self, path, body, content_type, timeout):
+        return self._http("POST", path, timeout, data=body, headers={"Content-Type": content_type})
+
+    def _http(self, verb, path, timeout, **options):
         url = self.url + path
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", InsecureRequestWarning)  # said once in self.warnings
-                response = self.http.post(url, data=body, headers={"Content-Type": content_type}, timeout=timeout,
-                                          verify=self._verify)
+                return self.http.request(verb, url, timeout=timeout, verify=self._verify, **options)
         except SSLError as exc:
             raise XenAPIConnectionError(
                 "the TLS certificate of %s is not trusted (%s); give ca_path the CA that signed it, or set "
-                "validate_certs: false" % (self.url, _reason(exc))) from exc
+                "validate_certs: false" % (self.url, self._scrub(_reason(exc)))) from exc
         except Timeout as exc:
             raise XenAPIConnectionError("%s did not answer within %.0f s" % (self.url, timeout)) from exc
         except RequestsConnectionError as exc:
-            raise XenAPIConnectionError("cannot connect to %s: %s" % (self.url, _reason(exc))) from exc
-        return response
+            raise XenAPIConnectionError("cannot connect to %s: %s" % (self.url, self._scrub(_reason(exc)))) from exc
+
+    # ---- a disk's content over HTTP ------------------------------------------------------------
+    def put_vdi(self, vdi_ref, data, timeout=None):
+        """Write `data` (bytes) at the start of a disk: HTTP PUT /import_raw_vdi on the master,
+        with this client's session, TLS settings and timeout. A refused session (HTTP 401: it
+        expired) gets one new login and the PUT again: the same bytes written twice do no harm."""
+        if self.session_ref is None:
+            self.login()
+        response = self._import_raw(vdi_ref, data, timeout or self.timeout)
+        if response.status_code == 401:
+            self.login()
+            response = self._import_raw(vdi_ref, data, timeout or self.timeout)
+        if response.status_code != 200:
+            text = " ".join(re.sub(r"<[^>]*>", " ", response.text).split())[:300]
+            raise XenAPIConnectionError("%s refused to write %d bytes to the disk %s: HTTP %d %s"
+                                        % (self.url, len(data), vdi_ref, response.status_code, self._scrub(text)))
+
+    def _import_raw(self, vdi_ref, data, timeout):
+        params = {"session_id": self.session_ref, "vdi": vdi_ref, "format": "raw"}
+        return self._http("PUT", "/import_raw_vdi", timeout, params=params, data=data)
+
+    def _scrub(self, text):
+        """No session reference in a message: it is as good as the password while it lasts."""
+        return text.replace(self.session_ref, MASK) if self.session_ref else text
 
     def _send_json(self, method, params, timeout):
         body = json.dumps({"jsonrpc": "2.0", "method": method, "params": params, "id": next(self._ids)})
