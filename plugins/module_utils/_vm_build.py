@@ -41,7 +41,7 @@ def destroy_vm(client, state, keep_disks):
     """VM.destroy, then the VM's own disks (not shared with another VM, not ISOs) unless kept."""
     own = []
     if not keep_disks:
-        for vbd_ref, vbd, vdi_ref, vdi in state.disks():
+        for vbd_ref, vbd, vdi_ref, vdi in state.disks(config_drive=True):
             if vdi is None or [r for r in vdi["VBDs"] if r != vbd_ref]:
                 continue
             if client.call("SR.get_content_type", vdi["SR"]) == "iso":

@@ -43,6 +43,10 @@ def _free_positions(state):
         number += 1
 
 
+def free_position(state):
+    return next(_free_positions(state))
+
+
 def disk_changes(state, disks, remove_disks, default_sr):
     """disks: [{name, size, sr_ref, sr}] (sr_ref None: default_sr)."""
     changes = []

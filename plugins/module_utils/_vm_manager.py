@@ -8,6 +8,7 @@ from ._errors import InputError
 from ._lookup import LookupFailed, find, resolve
 from ._units import BadSize, human, parse_size
 from ._vm_build import create_vm, destroy_vm
+from ._vm_cloud_init import cloud_init_changes
 from ._vm_devices import DeviceError, cdrom_changes, disk_changes, nic_changes
 from ._vm_power import PowerError, power_plan, run_power, wait_for_ip
 from ._vm_settings import settings_changes
@@ -153,12 +154,21 @@ class VmManager:
                 changes += disk_changes(state, spec["disks"], self.params["remove_disks"], default_sr)
             if self.params["cdrom"] is not None:
                 changes += self._cdrom(state)
+            if self.params["cloud_init"] is not None:
+                changes += cloud_init_changes(state, self.params["cloud_init"], self._drive_sr(state))
             if self.params["networks"] is not None:
                 changes += nic_changes(state, [self._network(state, index, want)
                                                for index, want in enumerate(self.params["networks"])])
         except DeviceError as exc:
             raise InputError(str(exc)) from None
         return changes
+
+    def _drive_sr(self, state):
+        """Where the config drive goes: O(sr), else the SR of the VM's first disk, else the default."""
+        if self.params["sr"]:
+            return self._sr(self.params["sr"])[0]
+        disks = state.disks()
+        return disks[0][3]["SR"] if disks and disks[0][3] else self._sr(None)[0]
 
     def _cdrom(self, state):
         iso = self.params["cdrom"].get("iso") or None

@@ -10,6 +10,8 @@ from ._fetch import fetch
 from ._records import NULL_REF
 from ._vm_view import vm_view
 
+CONFIG_DRIVE_KEY = "config-drive"  # other_config of the VDI that carries cloud-init's NoCloud data
+
 
 class VmState:
     def __init__(self, ref, record, related):
@@ -37,14 +39,22 @@ class VmState:
     def power_state(self):
         return self.record["power_state"].lower()
 
-    def disks(self):
-        """(vbd ref, vbd, vdi ref, vdi) of the disks, in position order."""
+    def disks(self, config_drive=False):
+        """(vbd ref, vbd, vdi ref, vdi) of the disks, in position order; the cloud-init
+        config drive only if asked (it is not one of the disks the options list)."""
         found = []
         for vbd_ref in self.record["VBDs"]:
             vbd = self.get(vbd_ref)
             if vbd and vbd["type"] == "Disk":
-                found.append((vbd_ref, vbd, vbd["VDI"], self.get(vbd["VDI"])))
+                vdi = self.get(vbd["VDI"])
+                if config_drive or not is_config_drive(vdi):
+                    found.append((vbd_ref, vbd, vbd["VDI"], vdi))
         return sorted(found, key=lambda item: _position(item[1]["userdevice"]))
+
+    def config_drive(self):
+        """(vbd ref, vbd, vdi ref, vdi) of the cloud-init config drive, or None."""
+        drives = [disk for disk in self.disks(config_drive=True) if is_config_drive(disk[3])]
+        return drives[0] if drives else None
 
     def cdrom(self):
         """(vbd ref, vbd) of the CD drive, or (None, None)."""
@@ -66,6 +76,10 @@ class VmState:
     def view(self):
         return vm_view(self.record, {key: self.related for key in
                                      ("VBD", "VDI", "VIF", "SR", "network", "host", "guest", "console")})
+
+
+def is_config_drive(vdi):
+    return bool(vdi) and vdi["other_config"].get(CONFIG_DRIVE_KEY) == "true"
 
 
 def _position(text):

@@ -34,7 +34,7 @@ def _named(record):
 
 
 def vm_view(vm, related):
-    disks, cdrom = [], None
+    disks, cdrom, config_drive = [], None, False
     for vbd_ref in vm["VBDs"]:
         vbd = related["VBD"].get(vbd_ref)
         if vbd is None:
@@ -44,6 +44,9 @@ def vm_view(vm, related):
             cdrom = {"iso": vdi["name_label"] if vdi else None, "uuid": vdi["uuid"] if vdi else None}
             continue
         if vdi is None:
+            continue
+        if vdi["other_config"].get("config-drive") == "true":  # cloud-init's data, not one of the VM's disks
+            config_drive = True
             continue
         disks.append({"position": vbd["userdevice"], "uuid": vdi["uuid"], "name": vdi["name_label"],
                       "size": vdi["virtual_size"], "sr": _name(related["SR"].get(vdi["SR"])),
@@ -81,5 +84,5 @@ def vm_view(vm, related):
         "ip": ips[0] if ips else None, "ips": ips,
         "guest": {"os": guest.get("os_version", {}).get("name"), "pv_drivers": guest.get("PV_drivers_detected", False)}
         if guest else None,
-        "console": console,
+        "console": console, "cloud_init": config_drive,
     }

@@ -138,6 +138,19 @@ options:
   other_config:
     description: Keys of C(other_config) to set; other keys are left alone.
     type: dict
+  cloud_init:
+    description:
+      - Data for cloud-init in the guest, on a NoCloud config drive (a small read-only disk with an ISO 9660
+        image labelled C(cidata)) on O(sr), or the SR of the VM's first disk.
+      - The guest reads it at boot. Other data replaces the drive; the same data changes nothing.
+    type: dict
+    suboptions:
+      user_data:
+        description: The user-data document (for example V(#cloud-config) YAML).
+        type: str
+      network_config:
+        description: A network-config document (version 1 or 2).
+        type: str
   force:
     description:
       - Allow what loses state or interrupts the guest; hard shutdown or reboot when a clean one is not possible,
@@ -177,6 +190,11 @@ EXAMPLES = r"""
       - network: Pool-wide network associated with eth0
     tags: [web]
     folder: /production/web
+    cloud_init:
+      user_data: |
+        #cloud-config
+        hostname: web-01
+        packages: [nginx]
     state: running
     wait_for_ip: true
   register: web
@@ -233,6 +251,7 @@ def main():
             ha_restart_priority=dict(type="str", choices=["restart", "best-effort", ""]),
             affinity=dict(type="str"), folder=dict(type="str"), tags=dict(type="list", elements="str"),
             other_config=dict(type="dict"), force=dict(type="bool", default=False),
+            cloud_init=dict(type="dict", options=dict(user_data=dict(type="str"), network_config=dict(type="str"))),
             keep_disks=dict(type="bool", default=False), wait_for_ip=dict(type="bool", default=False),
             timeout=dict(type="int", default=600),
         ),

@@ -161,6 +161,10 @@ vms:
       description: What the guest agent reports (os, pv_drivers), or null.
       type: dict
       returned: always
+    cloud_init:
+      description: Whether the VM has a cloud-init config drive (not listed among its disks).
+      type: bool
+      returned: always
     console:
       description: The RFB (VNC) console (protocol, location) of a running VM, or null.
       type: dict

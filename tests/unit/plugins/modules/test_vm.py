@@ -1,8 +1,10 @@
 """The vm module against the simulator; what it makes is checked with the official XenAPI SDK."""
 
+import io
 import ssl
 import xmlrpc.client
 
+import pycdlib
 import XenAPI
 
 from ansible_collections.xapi.xenserver.plugins.modules import vm
@@ -118,3 +120,27 @@ def test_keep_disks(sim, run_module, connection):
     result = run_module(vm, dict(connection, name="build-01", state="absent", keep_disks=True))
     assert result["changed"] and result["vm"] is None
     assert len(sim.world.pools[0].db.tables["VDI"]) == before
+
+
+def test_cloud_init_config_drive(sim, run_module, connection):
+    args = dict(connection, name="build-01", cloud_init={"user_data": "#cloud-config\nhostname: b1\n"})
+    first = run_module(vm, args)
+    assert first["changed"] and first["vm"]["cloud_init"] is True
+    assert "cloud-init config drive" not in [disk["name"] for disk in first["vm"]["disks"]]
+    db = sim.world.pools[0].db
+    drives = [ref for ref, record in db.tables["VDI"].items() if record["other_config"].get("config-drive") == "true"]
+    assert len(drives) == 1
+    image = pycdlib.PyCdlib()
+    image.open_fp(io.BytesIO(db.private[drives[0]]["content"]))
+    user_data = io.BytesIO()
+    image.get_file_from_iso_fp(user_data, joliet_path="/user-data")
+    assert user_data.getvalue() == b"#cloud-config\nhostname: b1\n"
+    assert image.pvd.volume_identifier.strip() == b"cidata"
+    image.close()
+    sim.world.counters.reset()
+    second = run_module(vm, args)
+    assert not second["changed"] and writes(sim) == []
+    third = run_module(vm, dict(args, cloud_init={"user_data": "#cloud-config\nhostname: b2\n"}))
+    assert third["changed"]
+    drives_after = [ref for ref, record in db.tables["VDI"].items() if record["other_config"].get("config-drive") == "true"]
+    assert len(drives_after) == 1 and drives_after != drives
