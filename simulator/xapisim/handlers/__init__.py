@@ -6,8 +6,8 @@ from .generic import generic_handler
 from .registry import DERIVERS, FOLLOWERS, HANDLERS
 
 # Each module registers its handlers with @handles when imported.
-BEHAVIOUR_MODULES = ("event", "host", "session", "storage", "task", "vdi", "vm_clone", "vm_config", "vm_lifecycle",
-                     "vm_operations")
+BEHAVIOUR_MODULES = ("devices", "event", "host", "session", "storage", "task", "vbd", "vdi", "vif", "vm_clone",
+                     "vm_config", "vm_lifecycle", "vm_operations")
 for _name in BEHAVIOUR_MODULES:
     importlib.import_module("." + _name, __name__)
 

@@ -5,8 +5,8 @@ lets the operation's simulated time pass with task progress, then writes the new
 """
 
 from ..errors import Failure
-from ..values import NULL_REF, now
-from . import guest, placement
+from ..values import NULL_REF, new_uuid, now
+from . import devices, guest, placement
 from .generic import create as generic_create
 from .registry import handles
 from .vm_operations import check
@@ -26,11 +26,18 @@ def next_domid(db):
 
 
 def _set_devices(db, vm, attached):
+    """Devices come up with the domain (a VBD gets its device name) and go with it (then
+    whatever device operation was in progress is over, as in force_state_reset)."""
     record = db.get("VM", vm)
     for vbd in record["VBDs"]:
-        db.update("VBD", vbd, currently_attached=attached)
+        changes = {"currently_attached": attached}
+        if attached:
+            changes["device"] = devices.device_name(db.get("VBD", vbd))
+        else:
+            changes["current_operations"] = {}
+        db.update("VBD", vbd, **changes)
     for vif in record["VIFs"]:
-        db.update("VIF", vif, currently_attached=attached)
+        db.update("VIF", vif, currently_attached=attached, **({} if attached else {"current_operations": {}}))
 
 
 def _boot(call, vm, host, paused):
@@ -225,7 +232,10 @@ def power_state_reset(call, vm):
 
 @handles("VM.create")
 def create(call, record):
-    vm = generic_create(call, "VM", record, power_state="Halted")
+    """As the generic create, and a random mac_seed when other_config has none (xapi_vm.ml)."""
+    other = dict(record.get("other_config") or {})
+    other.setdefault("mac_seed", new_uuid())
+    vm = generic_create(call, "VM", dict(record, other_config=other), power_state="Halted")
     metrics = call.db.create("VM_metrics", {"install_time": now(), "last_updated": now()})
     call.db.update("VM", vm, metrics=metrics)
     return vm
