@@ -21,7 +21,8 @@ def drive_files(cloud_init, vm_uuid, hostname):
     return files
 
 
-def cloud_init_changes(state, cloud_init, sr_ref):
+def cloud_init_changes(state, cloud_init, find_sr):
+    """find_sr() -> the SR for a new drive; called only when the drive must change."""
     files = drive_files(cloud_init, state.record["uuid"], state.record["name_label"])
     digest = content_digest(files)
     current = state.config_drive()
@@ -29,7 +30,7 @@ def cloud_init_changes(state, cloud_init, sr_ref):
     if before == digest:
         return []
     return [DeviceChange("cloud_init", {"sha256": before}, {"sha256": digest},
-                         _replace_drive(current, files, digest, sr_ref, free_position(state)))]
+                         _replace_drive(current, files, digest, find_sr(), free_position(state)))]
 
 
 def _replace_drive(current, files, digest, sr_ref, position):

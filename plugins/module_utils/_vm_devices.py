@@ -44,14 +44,16 @@ def _free_positions(state):
 
 
 def free_position(state):
-    return next(_free_positions(state))
+    """The next free position; positions handed out earlier in this run stay taken."""
+    if state.positions is None:
+        state.positions = _free_positions(state)
+    return next(state.positions)
 
 
 def disk_changes(state, disks, remove_disks, default_sr):
     """disks: [{name, size, sr_ref, sr}] (sr_ref None: default_sr)."""
     changes = []
     current = state.disks()
-    positions = _free_positions(state)
     for index, want in enumerate(disks):
         option = "disks[%d]" % index
         if index < len(current):
@@ -72,7 +74,7 @@ def disk_changes(state, disks, remove_disks, default_sr):
         name = want.get("name") or "%s %d" % (state.record["name_label"], index)
         sr_ref = want.get("sr_ref") or default_sr
         changes.append(DeviceChange(option, None, {"name": name, "size": want["size"], "sr": want.get("sr")},
-                                    _add_disk(name, want["size"], sr_ref, next(positions), not current and index == 0)))
+                                    _add_disk(name, want["size"], sr_ref, free_position(state), not current and index == 0)))
     for index in range(len(disks), len(current)):
         vbd_ref, vbd, vdi_ref, vdi = current[index]
         if remove_disks:
@@ -125,7 +127,7 @@ def cdrom_changes(state, cdrom, iso_ref, iso_name):
 
 def _cd_position(state):
     used = {vbd["userdevice"] for vbd in (state.get(r) for r in state.record["VBDs"]) if vbd}
-    return "3" if "3" not in used else next(_free_positions(state))
+    return "3" if "3" not in used else free_position(state)
 
 
 def _set_cd(vbd_ref, vbd, iso_ref, position):

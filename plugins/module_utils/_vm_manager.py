@@ -155,7 +155,7 @@ class VmManager:
             if self.params["cdrom"] is not None:
                 changes += self._cdrom(state)
             if self.params["cloud_init"] is not None:
-                changes += cloud_init_changes(state, self.params["cloud_init"], self._drive_sr(state))
+                changes += cloud_init_changes(state, self.params["cloud_init"], lambda: self._drive_sr(state))
             if self.params["networks"] is not None:
                 changes += nic_changes(state, [self._network(state, index, want)
                                                for index, want in enumerate(self.params["networks"])])

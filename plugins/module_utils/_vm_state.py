@@ -18,6 +18,7 @@ class VmState:
         self.ref = ref
         self.record = record
         self.related = related  # ref -> record, for every object the VM points at
+        self.positions = None  # device positions handed out to new disks in this run
 
     @classmethod
     def load(cls, client, ref, record=None):
