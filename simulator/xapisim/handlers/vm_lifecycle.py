@@ -248,6 +248,10 @@ def destroy(call, vm):
     if record["is_default_template"]:
         raise Failure("VM_CANNOT_DELETE_DEFAULT_TEMPLATE", vm)
     with _locked(call, vm, "destroy"), db.lock:
+        record = db.get("VM", vm)
+        for child in record["children"]:  # the VM's children now descend from its parent
+            if db.exists("VM", child):
+                db.update("VM", child, parent=record["parent"])
         for cls, field in (("VBD", "VBDs"), ("VIF", "VIFs"), ("console", "consoles"), ("VTPM", "VTPMs")):
             for ref in record[field]:
                 if db.exists(cls, ref):
