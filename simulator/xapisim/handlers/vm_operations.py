@@ -17,7 +17,7 @@ POWER_STATES = {
     "changing_shadow_memory": (H,), "changing_NVRAM": (H,), "create_vtpm": (H,),
     "changing_VCPUs": (H,), "changing_static_range": (H,), "changing_memory_limits": (H,),
     "clean_shutdown": (R,), "clean_reboot": (R,), "suspend": (R,), "pause": (R,), "pool_migrate": (R,),
-    "changing_VCPUs_live": (R,), "snapshot_with_quiesce": (R,),
+    "changing_VCPUs_live": (R,), "snapshot_with_quiesce": (R,), "changing_shadow_memory_live": (R,),
     "unpause": (P,), "resume": (S,), "resume_on": (S,),
     "changing_dynamic_range": (H, R), "clone": (H,), "copy": (H,),
     "destroy": (H, S), "export": (H, S), "hard_reboot": (P, R),
@@ -32,7 +32,8 @@ SNAPSHOT_OPS = frozenset({"clone", "copy", "revert", "export", "metadata_export"
 NEEDS_PV_DRIVERS = frozenset({"clean_shutdown", "clean_reboot", "suspend", "checkpoint", "pool_migrate",
                               "migrate_send", "changing_VCPUs_live"})
 CANDIDATES = tuple(op for op in POWER_STATES if op not in (
-    "changing_VCPUs", "changing_memory_limits", "snapshot_with_quiesce"))  # ignored by xapi's listing
+    "changing_VCPUs", "changing_memory_limits", "snapshot_with_quiesce",
+    "changing_shadow_memory_live"))  # ignored by xapi's listing
 
 
 def _expected(states):
