@@ -262,3 +262,18 @@ def test_vm_copy_and_clone_use_their_srs(api):
     new_disk(api, local, free - size + 2 * MIB)
     assert error(api, "VM.copy", vm, "too-big", local) == [
         "SR_FULL", str(size), str(size - 2 * MIB)]
+
+
+def test_sr_allowed_operations(api):
+    """What the driver offers; no destroy or forget while the SR is plugged (xapi_sr_operations.ml)."""
+    nfs = sr_named(api, "NFS storage")
+    assert api("SR.get_allowed_operations", nfs) == [
+        "scan", "plug", "unplug", "update", "vdi_create", "vdi_destroy", "vdi_resize", "vdi_clone", "vdi_snapshot",
+        "vdi_mirror", "vdi_enable_cbt", "vdi_disable_cbt", "vdi_data_destroy", "vdi_list_changed_blocks",
+        "vdi_set_on_boot", "pbd_create", "pbd_destroy"]
+    tools = api("SR.get_all_where", 'field "is_tools_sr"="true"')[0]
+    assert api("SR.get_allowed_operations", tools) == ["scan", "plug", "unplug", "vdi_clone", "pbd_create",
+                                                       "pbd_destroy"]
+    dvd = sr_named(api, "DVD drives")
+    assert "vdi_create" not in api("SR.get_allowed_operations", dvd)
+    assert "vdi_introduce" in api("SR.get_allowed_operations", dvd)

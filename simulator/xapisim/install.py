@@ -102,9 +102,6 @@ def _pif(db, host, hostname, device, management, address):
 def _sr(db, host, name, sr_type, content_type, size, shared=False, device_config=None, **extra):
     sr = db.create("SR", {"name_label": name, "type": sr_type, "content_type": content_type, "shared": shared,
                           "physical_size": size, "physical_utilisation": 0, "virtual_allocation": 0,
-                          "allowed_operations": ["vdi_create", "vdi_destroy", "vdi_resize", "vdi_clone",
-                                                 "vdi_snapshot", "vdi_introduce", "scan", "plug", "unplug",
-                                                 "update", "forget", "destroy", "pbd_create", "pbd_destroy"],
                           "other_config": {}, "sm_config": {}, **extra})
     attach_sr(db, sr, host, device_config or {})
     return sr

@@ -274,3 +274,39 @@ def copy_vdi(db, vdi, sr):
 @follows("SM")
 def _sm_changed(db, ref, old, new):
     db.counters.pop("sm_features", None)
+
+
+# ---- SR operations -------------------------------------------------------------------------------
+SR_OPS = ("scan", "destroy", "forget", "plug", "unplug", "update", "vdi_create", "vdi_introduce", "vdi_destroy",
+          "vdi_resize", "vdi_clone", "vdi_snapshot", "vdi_mirror", "vdi_enable_cbt", "vdi_disable_cbt",
+          "vdi_data_destroy", "vdi_list_changed_blocks", "vdi_set_on_boot", "pbd_create", "pbd_destroy")
+SR_OP_DRIVER_FEATURE = dict(SR_OP_FEATURE, vdi_enable_cbt="VDI_CONFIG_CBT", vdi_disable_cbt="VDI_CONFIG_CBT",
+                            vdi_data_destroy="VDI_CONFIG_CBT", vdi_list_changed_blocks="VDI_CONFIG_CBT")
+
+
+@derives("SR")
+def sr_allowed_operations(db, record):
+    """xapi_sr_operations.valid_operations: what the driver offers, no destroy or forget while
+    a PBD is attached (nor destroy without PBDs, or with managed VDIs), one operation at a time
+    (plugs excepted)."""
+    features = sm_features(db, record)
+    refused = {op for op, feature in SR_OP_DRIVER_FEATURE.items() if feature not in features}
+    pbds = [db.tables["PBD"][pbd] for pbd in record["PBDs"] if pbd in db.tables["PBD"]]
+    if any(pbd["currently_attached"] for pbd in pbds):
+        refused |= {"destroy", "forget"}
+    elif not pbds or any(db.tables["VDI"][vdi]["managed"] and db.tables["VDI"][vdi]["type"] != "rrd"
+                         for vdi in record["VDIs"] if vdi in db.tables["VDI"]):
+        refused.add("destroy")
+    ops = set(record["current_operations"].values())
+    if ops:
+        refused |= set(SR_OPS) - {"plug"}
+        if ops - {"plug"}:
+            refused.add("plug")
+    return {"allowed_operations": [op for op in SR_OPS if op not in refused]}
+
+
+@follows("PBD")
+def _pbd_changed(db, ref, old, new):
+    for record in (old, new):
+        if record is not None and record["SR"] in db.tables["SR"]:
+            db.refresh("SR", record["SR"])
