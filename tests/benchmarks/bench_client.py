@@ -13,37 +13,14 @@ import json
 import os
 import ssl
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import xmlrpc.client
 
 import XenAPI
+from benchlib import ROOT, collection_path, start_simulator, stop_simulator
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TARGET_RATIO = 8.0
-
-
-def collection_path():
-    """Make `ansible_collections.xapi.xenserver` importable from this work tree."""
-    base = os.path.join(ROOT, ".state", "collections")
-    link = os.path.join(base, "ansible_collections", "xapi", "xenserver")
-    os.makedirs(os.path.dirname(link), exist_ok=True)
-    if not os.path.islink(link):
-        os.symlink(ROOT, link)
-    sys.path.insert(0, base)
-
-
-def start_simulator(scenario, state_dir):
-    started = subprocess.run([sys.executable, "-m", "xapisim", "serve", "--detach", "--scenario", scenario,
-                              "--state-dir", state_dir, "--lifetime", "900"],
-                             capture_output=True, text=True, check=True, timeout=120)
-    return json.loads(started.stdout)
-
-
-def stop_simulator(state_dir):
-    subprocess.run([sys.executable, "-m", "xapisim", "stop", "--state-dir", state_dir], check=False, timeout=60)
 
 
 def timed(function):
@@ -61,8 +38,7 @@ def main(argv=None):
     collection_path()
     from ansible_collections.xapi.xenserver.plugins.module_utils._client import XenAPIClient
 
-    state_dir = tempfile.mkdtemp(prefix="bench-client-")
-    endpoints = start_simulator(args.scenario, state_dir)
+    state_dir, endpoints = start_simulator(args.scenario)
     try:
         master = next(h for h in endpoints["hosts"] if h["master"])
         ours_json = XenAPIClient(master["url"], "root", endpoints["password"], ca_path=endpoints["ca"])

@@ -20,15 +20,13 @@ import io
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import requests
+from benchlib import ROOT, collection_path, start_simulator, stop_simulator
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VM_OPTIONS = {"state": "running", "vcpus": 2, "memory": "2GiB", "tags": ["web"]}
 TARGET_CALLS = 8
 TARGET_RATIO = 1.2
@@ -36,24 +34,11 @@ TARGET_NOTICE_MS = 50.0
 POLL_INTERVAL = 2.0  # community.general's wait_for_task
 
 
-def collection_path():
-    base = os.path.join(ROOT, ".state", "collections")
-    link = os.path.join(base, "ansible_collections", "xapi", "xenserver")
-    os.makedirs(os.path.dirname(link), exist_ok=True)
-    if not os.path.islink(link):
-        os.symlink(ROOT, link)
-    sys.path.insert(0, base)
-
-
 class Served:
     """A simulator in its own process, and its control API."""
 
     def __init__(self, scenario, speed):
-        self.state_dir = tempfile.mkdtemp(prefix="bench-vm-")
-        started = subprocess.run([sys.executable, "-m", "xapisim", "serve", "--detach", "--scenario", scenario,
-                                  "--state-dir", self.state_dir, "--speed", str(speed), "--lifetime", "900"],
-                                 capture_output=True, text=True, check=True, timeout=120)
-        self.endpoints = json.loads(started.stdout)
+        self.state_dir, self.endpoints = start_simulator(scenario, speed)
         self.url = next(h["url"] for h in self.endpoints["hosts"] if h["master"])
         self.password = self.endpoints["password"]
         self.ca_path = self.endpoints["ca"]
@@ -66,7 +51,7 @@ class Served:
         return answer.json()
 
     def stop(self):
-        subprocess.run([sys.executable, "-m", "xapisim", "stop", "--state-dir", self.state_dir], check=False, timeout=60)
+        stop_simulator(self.state_dir)
 
 
 def run_module(module, args):
