@@ -41,8 +41,8 @@ SR_OP_FEATURE = {"vdi_create": "VDI_CREATE", "vdi_destroy": "VDI_DELETE", "vdi_r
 def backend_failure(number, reason):
     """An SM driver's error as xapi forwards it: SR_BACKEND_FAILURE_<n> ["", reason, stderr]
     (sm_exec.ml); the catalogue declares SR_BACKEND_FAILURE [status, stdout, stderr]."""
-    assert Failure("SR_BACKEND_FAILURE").code == "SR_BACKEND_FAILURE"
-    return Failure.raw("SR_BACKEND_FAILURE_%d" % number, "", reason, "")
+    declared = Failure("SR_BACKEND_FAILURE", "", reason, "")
+    return Failure.raw("%s_%d" % (declared.code, number), *declared.params)
 
 
 # ---- space ---------------------------------------------------------------------------------
