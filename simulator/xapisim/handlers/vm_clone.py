@@ -57,10 +57,9 @@ def duplicate(call, vm, name, sr=None, disk_seconds=0.0):
     other["mac_seed"] = new_uuid()
     if record["is_a_template"] and not record["is_a_snapshot"]:
         other["base_template_name"] = record["name_label"]
+    # is_a_template is copied, as xapi does: a clone of a snapshot is a template too
     fields.update({"name_label": name, "other_config": other, "power_state": "Halted",
-                   "is_a_template": record["is_a_template"] and not record["is_a_snapshot"]})
-    if record["is_a_snapshot"]:
-        fields["is_a_template"] = False
+                   "is_a_template": record["is_a_template"]})
     disks = []
     for vbd in record["VBDs"]:
         vbd_record = db.get("VBD", vbd)

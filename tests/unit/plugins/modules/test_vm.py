@@ -144,3 +144,14 @@ def test_cloud_init_config_drive(sim, run_module, connection):
     assert third["changed"]
     drives_after = [ref for ref, record in db.tables["VDI"].items() if record["other_config"].get("config-drive") == "true"]
     assert len(drives_after) == 1 and drives_after != drives
+
+
+def test_create_from_a_snapshot(sim, run_module, connection):
+    session = sim.call(MASTER, "session.login_with_password", "root", sim.password)
+    source = sim.call(MASTER, "VM.get_by_name_label", session, "build-01")[0]
+    snapshot = sim.call(MASTER, "VM.snapshot", session, source, "build-01 before")
+    assert sim.call(MASTER, "VM.get_is_a_template", session, snapshot)
+    result = run_module(vm, dict(connection, name="from-snapshot",
+                                 template=sim.call(MASTER, "VM.get_uuid", session, snapshot)))
+    assert result["changed"] and not result["vm"]["is_template"] and not result["vm"]["is_snapshot"]
+    assert result["vm"]["power_state"] == "halted" and len(result["vm"]["disks"]) == 1
