@@ -155,3 +155,24 @@ def test_create_from_a_snapshot(sim, run_module, connection):
                                  template=sim.call(MASTER, "VM.get_uuid", session, snapshot)))
     assert result["changed"] and not result["vm"]["is_template"] and not result["vm"]["is_snapshot"]
     assert result["vm"]["power_state"] == "halted" and len(result["vm"]["disks"]) == 1
+
+
+def test_ha_affinity_mac_and_cd(sim, run_module, connection):
+    args = dict(connection, name="build-01", ha_restart_priority="restart", affinity="xs-a2",
+                networks=[{"network": "Pool-wide network associated with eth1", "mac": "02:16:3e:aa:bb:cc"}],
+                cdrom={"iso": "Rocky-9.4-x86_64-minimal.iso"}, _ansible_diff=True)
+    result = run_module(vm, args)
+    assert result["changed"], result
+    view = result["vm"]
+    assert view["ha_restart_priority"] == "restart"
+    assert view["networks"] == [{"device": "0", "mac": "02:16:3e:aa:bb:cc", "network": "Pool-wide network associated with eth1",
+                                 "ip": None, "ipv6": None}]
+    assert view["cdrom"]["iso"] == "Rocky-9.4-x86_64-minimal.iso"
+    assert result["diff"]["after"]["affinity"] == "xs-a2"
+    session = sim.call(MASTER, "session.login_with_password", "root", sim.password)
+    ref = sim.call(MASTER, "VM.get_by_name_label", session, "build-01")[0]
+    assert sim.call(MASTER, "host.get_name_label", session, sim.call(MASTER, "VM.get_affinity", session, ref)) == "xs-a2"
+    sim.world.counters.reset()
+    assert not run_module(vm, args)["changed"] and writes(sim) == []
+    ejected = run_module(vm, dict(connection, name="build-01", cdrom={"iso": ""}))
+    assert ejected["changed"] and ejected["vm"]["cdrom"] == {"iso": None, "uuid": None}
