@@ -86,3 +86,18 @@ def json_text(result):
     import json
 
     return json.dumps(result)
+
+
+def test_sr_info(sim, run_module, connection):
+    from ansible_collections.xapi.xenserver.plugins.modules import sr_info
+
+    srs = run_module(sr_info, dict(connection, type="nfs"))["srs"]
+    assert [s["name"] for s in srs] == ["NFS storage"]
+    nfs = srs[0]
+    assert nfs["shared"] and nfs["default"] and nfs["size"] == 4096 * 1024 ** 3
+    assert nfs["free"] == nfs["size"] - nfs["used"] and nfs["disks"] >= 6
+    assert [h["host"] for h in nfs["hosts"]] == ["xs-a1", "xs-a2", "xs-a3"]
+    assert nfs["hosts"][0]["device_config"]["server"] == "127.0.100.1"
+    local = run_module(sr_info, dict(connection, name="Local storage"))["srs"]
+    assert len(local) == 3 and not local[0]["shared"] and len(local[0]["hosts"]) == 1
+    assert counters(sim)["open_sessions"] == 0
