@@ -15,7 +15,7 @@ options:
       - If not set, the environment variable E(XENSERVER_HOST) is used.
     type: str
     required: true
-    aliases: [host, pool]
+    aliases: [pool]
   username:
     description:
       - The user to log in as; C(root), or an Active Directory user with an RBAC role.

@@ -25,6 +25,20 @@ FRIENDLY = {
     "TASK_CANCELLED": "the task was cancelled",
     "MESSAGE_METHOD_UNKNOWN": "the host does not know the call {0} (too old a XenServer version?)",
     "SR_FULL": "the storage repository is full: {0} bytes requested, {1} available",
+    "JOINING_HOST_CANNOT_HAVE_RUNNING_VMS": "the joining host has running VMs: shut them down or move them first",
+    "JOINING_HOST_CANNOT_HAVE_RUNNING_OR_SUSPENDED_VMS":
+        "the joining host has running or suspended VMs: shut them down or move them first",
+    "JOINING_HOST_CANNOT_CONTAIN_SHARED_SRS": "the joining host has shared storage: detach (forget) its shared SRs first",
+    "JOINING_HOST_CANNOT_BE_MASTER_OF_OTHER_HOSTS":
+        "the joining host is the master of a pool with other members: eject them or join them one by one",
+    "POOL_JOINING_HOST_MUST_HAVE_SAME_PRODUCT_VERSION":
+        "the joining host runs another product version than the pool master: update it to the master's version",
+    "POOL_JOINING_HOST_MUST_HAVE_SAME_API_VERSION": "the joining host has API version {0}, the master {1}: update it",
+    "POOL_JOINING_EXTERNAL_AUTH_MISMATCH":
+        "the joining host's external authentication (Active Directory) differs from the pool's: make them the same",
+    "JOINING_HOST_CONNECTION_FAILED": "the joining host could not reach the pool master at its address",
+    "HOST_CANNOT_DESTROY_SELF": "the pool master cannot be ejected: designate another master first",
+    "HA_IS_ENABLED": "HA is enabled on the pool: disable it first",
 }
 
 

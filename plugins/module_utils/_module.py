@@ -6,14 +6,14 @@ and XenAPI errors turned into fail_json(msg, xapi_error={code, params})."""
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, XenAPIClient
+from ._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, XenAPIClient, normalize_url, with_host
 from ._errors import InputError, XenAPIConnectionError, XenAPIError, XenAPITimeout
 from ._lookup import LookupFailed
 
 
 def connection_argument_spec():
     return dict(
-        hostname=dict(type="str", required=True, aliases=["host", "pool"], fallback=(env_fallback, ["XENSERVER_HOST"])),
+        hostname=dict(type="str", required=True, aliases=["pool"], fallback=(env_fallback, ["XENSERVER_HOST"])),
         username=dict(type="str", default="root", aliases=["user", "admin"], fallback=(env_fallback, ["XENSERVER_USER"])),
         password=dict(type="str", no_log=True, aliases=["pass", "pwd"], fallback=(env_fallback, ["XENSERVER_PASSWORD"])),
         validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["XENSERVER_VALIDATE_CERTS"])),
@@ -58,6 +58,13 @@ class XenServerModule:
                 self.ansible.warn(warning)
             self._client.login()
         return self._client
+
+    def reconnect(self, host):
+        """Log out, and log in again at `host` (same scheme and port): after a master change."""
+        url = self._client.url if self._client is not None else self.params["hostname"]
+        self._close()
+        self.params = dict(self.params, hostname=with_host(normalize_url(url), host))
+        return self.client
 
     def run(self, work):
         """result = work(self); exit_json(**result), or fail_json with a clear message. The
