@@ -124,6 +124,13 @@ class Database:
             self.changed.notify_all()
             return record
 
+    def relink(self, cls, ref):
+        """Put an object into its parents' sets again (after objects were created in any order)."""
+        with self.lock:
+            record = self.get(cls, ref)
+            for field, parent, parent_field in _CHILDREN.get(cls, ()):
+                self._link(parent, parent_field, record[field], ref, add=True)
+
     def touch(self, cls, ref):
         """A mod event without a change (event.inject)."""
         with self.lock:

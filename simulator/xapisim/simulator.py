@@ -47,6 +47,7 @@ class Simulator:
             world = scenarios.build(scenario, speed=self.speed if self.world is None else self.world.clock.speed,
                                     root_password=self.password, seed=self.seed)
             old, self.world, self.scenario = self.world, world, scenario
+            world.on_hosts_changed = self._hosts_changed
             # a world is hundreds of thousands of long-lived objects: keep the cyclic GC off them
             gc.collect()
             gc.freeze()
@@ -56,6 +57,12 @@ class Simulator:
                 self.listeners.sync(self.addresses())
                 self._write_endpoints()
         return world
+
+    def _hosts_changed(self):
+        """A host joined, left, rebooted: listen on the addresses that answer now."""
+        if self.listeners is not None and not self.stopping.is_set():
+            self.listeners.sync(self.addresses())
+            self._write_endpoints()
 
     def addresses(self):
         return [self.control_address] + list(self.world.hosts) + list(self.world.extra_endpoints)

@@ -77,6 +77,7 @@ class World:
         self.extra_endpoints = {}  # address -> handler for non-XenAPI endpoints (BMCs, ...)
         self.tasks = set()  # running Async threads
         self.tasks_lock = threading.Lock()
+        self.on_hosts_changed = None  # fn(): called when addresses start or stop answering (the server listens)
 
     def add_pool(self, name):
         pool = Pool(self, name)
@@ -88,6 +89,20 @@ class World:
 
     def unregister_host(self, address):
         self.hosts.pop(address, None)
+
+    def remove_pool(self, pool):
+        """A pool whose database is gone: its sessions with it; waiters on it wake up."""
+        if pool in self.pools:
+            self.pools.remove(pool)
+        for address, (owner, dummy) in list(self.hosts.items()):
+            if owner is pool:
+                del self.hosts[address]
+        with pool.db.changed:
+            pool.db.changed.notify_all()
+
+    def hosts_changed(self):
+        if self.on_hosts_changed is not None:
+            self.on_hosts_changed()
 
     def open_sessions(self):
         return sum(len(pool.db.tables["session"]) for pool in self.pools)

@@ -1,10 +1,20 @@
-"""Host calls that need no pool-wide workflow: memory, time, enable/disable, allowed ops."""
+"""Host calls: memory, time, enable/disable, evacuate, reboot/shutdown/power_on, hostname,
+allowed ops [xenapi-notes §3.3; xen-api ocaml/xapi/xapi_host.ml, xapi_host_helpers.ml]."""
 
 import datetime
+import string
+import time
 
-from ..values import format_datetime
-from . import placement
+from .. import membership
+from ..errors import Failure
+from ..values import NULL_REF, format_datetime, now
+from . import placement, pool
 from .registry import derives, handles
+from .vm_lifecycle import next_domid
+
+POWER_OFF_DELAY = 10.0  # xapi_host.ml: the shutdown command runs 10 s after the call returns
+MIGRATE_DURATION = 8.0  # one VM's live migration during an evacuation
+HOSTNAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-.")
 
 
 @derives("host")
@@ -53,14 +63,229 @@ def get_management_interface(call, host):
 
 @handles("host.disable")
 def disable(call, host):
-    call.db.get("host", host)
-    call.db.update("host", host, enabled=False)
+    """No-op when disabled already; with HA, refused when the plan would break."""
+    db = call.db
+    record = db.get("host", host)
+    pool_record = db.get("pool", call.pool.ref)
+    if pool_record["ha_enabled"] and record["enabled"] and pool.ha_tolerable(db) - 1 < pool_record["ha_plan_exists_for"]:
+        raise Failure("HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN")
+    if record["enabled"]:
+        db.update("host", host, enabled=False)
 
 
 @handles("host.enable")
 def enable(call, host):
+    """Takes the host operation `enable`; a host going down (reboot/shutdown started) stays
+    disabled until it is back: HOST_DISABLED_UNTIL_REBOOT."""
+    db = call.db
+    with call.operation("host", host, "enable") as record:
+        if not record["enabled"]:
+            if db.private.get(host, {}).get("disabled_until_reboot"):
+                raise Failure("HOST_DISABLED_UNTIL_REBOOT", host)
+            db.update("host", host, enabled=True)
+
+
+# ---- evacuation -------------------------------------------------------------------------------
+
+def evacuation_plan(db, host):
+    """xapi's compute_evacuation_plan: VM -> target host or (code, params). Targets are the other
+    enabled live hosts; a VM must be able to run on all of them (memory aside), be migratable,
+    and fit by memory (first fit, the largest VMs first)."""
+    from .vm_operations import check
+
+    targets = [h for h in db.refs("host") if h != host and db.get("host", h)["enabled"] and placement.host_is_live(db, h)]
+    vms = [vm for vm in db.get("host", host)["resident_VMs"] if not db.get("VM", vm)["is_control_domain"]]
+    plans = {}
+    if not targets:
+        return {vm: ("NO_HOSTS_AVAILABLE", [vm]) for vm in vms}
+    pool_record = db.get("pool", db.refs("pool")[0])
+    movable = []
+    for vm in vms:
+        record = db.get("VM", vm)
+        if pool_record["ha_enabled"] and not (record["ha_always_run"] or record["ha_restart_priority"] == "restart"):
+            plans[vm] = ("HOST_EVACUATE_VM_NOT_HA_PROTECTED", [vm])
+            continue
+        try:
+            for target in targets:
+                placement.assert_can_run_on(db, vm, target, memory=False)
+            check(db, vm, record, "pool_migrate")
+        except Failure as failure:
+            plans[vm] = (failure.code, failure.params)
+            continue
+        movable.append(vm)
+    free = {target: placement.free_memory(db, target) for target in targets}
+    for vm in sorted(movable, key=lambda ref: -placement.footprint(db.get("VM", ref))):
+        need = placement.footprint(db.get("VM", vm))
+        target = next((t for t in targets if free[t] >= need), None)
+        if target is None:
+            plans[vm] = ("HOST_NOT_ENOUGH_FREE_MEMORY", [vm])
+        else:
+            free[target] -= need
+            plans[vm] = target
+    return plans
+
+
+def _errors(plans):
+    return {vm: plan for vm, plan in plans.items() if isinstance(plan, tuple)}
+
+
+@handles("host.get_vms_which_prevent_evacuation")
+def get_vms_which_prevent_evacuation(call, self):
+    call.db.get("host", self)
+    return {vm: [code] + list(params) for vm, (code, params) in _errors(evacuation_plan(call.db, self)).items()}
+
+
+@handles("host.assert_can_evacuate")
+def assert_can_evacuate(call, host):
     call.db.get("host", host)
-    call.db.update("host", host, enabled=True)
+    errors = _errors(evacuation_plan(call.db, host))
+    if errors:
+        raise Failure("CANNOT_EVACUATE_HOST", "|".join(",".join([code] + list(params)) for code, params in errors.values()))
+
+
+def migrate(call, vm, target):
+    """What a pool_migrate leaves: the VM resident on the target with a new domain."""
+    db = call.db
+    with db.lock:
+        record = db.update("VM", vm, resident_on=target, domid=next_domid(db))
+        for console in record["consoles"]:
+            db.update("console", console, location="https://%s/console?ref=%s" % (call.pool.address_of(target), vm))
+
+
+@handles("host.evacuate")
+def evacuate(call, host, network, evacuate_batch_size):
+    db = call.db
+    db.get("host", host)
+    if network != NULL_REF:
+        db.get("network", network)
+    with call.operation("host", host, "evacuate"):
+        plans = evacuation_plan(db, host)
+        for code, params in _errors(plans).values():
+            raise Failure(code, *params)
+        for index, (vm, target) in enumerate(plans.items()):
+            with call.operation("VM", vm, "pool_migrate"):
+                call.spend(MIGRATE_DURATION, index / len(plans), (index + 1) / len(plans), steps=1)
+                migrate(call, vm, target)
+
+
+# ---- power -----------------------------------------------------------------------------------
+
+def _power_off(world, pool_, host, reboot, task):
+    """The host goes down: its VMs are halted, PBDs unplugged, it is not live, its address refuses
+    connections; a reboot brings it back (enabled) after the boot time."""
+    from .vm_lifecycle import halt_in_db
+
+    db = pool_.db
+    if not db.exists("host", host):
+        return
+    address = pool_.address_of(host)
+    with db.lock:
+        for vm in list(db.get("host", host)["resident_VMs"]):
+            if not db.get("VM", vm)["is_control_domain"]:
+                halt_in_db(db, vm)
+        for pbd in db.get("host", host)["PBDs"]:
+            db.update("PBD", pbd, currently_attached=False)
+        membership.set_live(db, host, False)
+    world.unregister_host(address)
+    world.hosts_changed()
+    if reboot:
+        world.clock.later(pool.HOST_BOOT, lambda: _power_on(world, pool_, host, task))
+    else:
+        _clear_operation(db, host, task)
+
+
+def _clear_operation(db, host, task):
+    with db.lock:
+        if db.exists("host", host):
+            current = dict(db.get("host", host)["current_operations"])
+            current.pop(task, None)
+            db.update("host", host, current_operations=current)
+        if db.exists("task", task):
+            db.delete("task", task)
+
+
+def _power_on(world, pool_, host, task):
+    """The host is up: live, enabled, storage plugged, answering at its address. A coordinator's
+    sessions do not survive its restart (xapi keeps sessions in memory only)."""
+    db = pool_.db
+    if pool_ not in world.pools or not db.exists("host", host):
+        return
+    with db.lock:
+        db.private.setdefault(host, {}).pop("disabled_until_reboot", None)
+        for pbd in db.get("host", host)["PBDs"]:
+            db.update("PBD", pbd, currently_attached=True)
+        other = db.get("host", host)["other_config"]
+        db.update("host", host, enabled=True, other_config=dict(other, boot_time="%.1f" % time.time()))
+        membership.set_live(db, host, True)
+        if host == pool_.master:
+            for session in db.refs("session"):
+                db.delete("session", session)
+    _clear_operation(db, host, task)
+    world.register_host(pool_, host)
+    world.hosts_changed()
+
+
+def _shutdown_or_reboot(call, host, reboot):
+    db = call.db
+    with db.lock:
+        record = db.get("host", host)
+        if record["enabled"]:
+            raise Failure("HOST_NOT_DISABLED")
+        if record["current_operations"]:
+            task, op = list(record["current_operations"].items())[0]
+            raise Failure("OTHER_OPERATION_IN_PROGRESS", "host", host, op, task)
+        task = db.create("task", {"name_label": "Host is rebooting" if reboot else "Host is shutting down",
+                                  "name_description": "Host is rebooting" if reboot else "Host is shutting down",
+                                  "status": "pending", "created": now(), "resident_on": call.pool.master})
+        db.update("host", host, current_operations={task: "shutdown"})
+        db.private.setdefault(host, {})["disabled_until_reboot"] = True
+    world = call.world
+    world.clock.later(POWER_OFF_DELAY, lambda: _power_off(world, call.pool, host, reboot, task))
+
+
+@handles("host.reboot")
+def reboot(call, host):
+    _shutdown_or_reboot(call, host, True)
+
+
+@handles("host.shutdown")
+def shutdown(call, host):
+    _shutdown_or_reboot(call, host, False)
+
+
+@handles("host.power_on")
+def power_on(call, host):
+    """Needs a power-on mode (wake-on-lan, iLO, DRAC, a plugin); a live host is not powered on."""
+    db = call.db
+    record = db.get("host", host)
+    if record["power_on_mode"] == "":
+        raise Failure("HOST_POWER_ON_MODE_DISABLED")
+    if placement.host_is_live(db, host):
+        raise Failure("HOST_IS_LIVE", host)
+    with db.lock:
+        task = db.create("task", {"name_label": "Host is powering on", "status": "pending", "created": now(),
+                                  "resident_on": call.pool.master})
+        db.update("host", host, current_operations={task: "power_on"})
+    world = call.world
+    world.clock.later(pool.HOST_BOOT, lambda: _power_on(world, call.pool, host, task))
+
+
+@handles("host.set_hostname_live")
+def set_hostname_live(call, host, hostname):
+    """xapi_host.ml set_hostname_live: letters, digits, '-' and '.', no '-' at either end."""
+    db = call.db
+    db.get("host", host)
+    if not hostname:
+        raise Failure("HOST_NAME_INVALID", "hostname empty")
+    if len(hostname) > 255:
+        raise Failure("HOST_NAME_INVALID", "hostname is too long")
+    if hostname[0] == "-" or hostname[-1] == "-" or not set(hostname) <= HOSTNAME_CHARACTERS:
+        raise Failure("HOST_NAME_INVALID", "hostname contains invalid characters")
+    with db.lock:
+        record = db.update("host", host, hostname=hostname)
+        dom0 = record["control_domain"]
+        if db.exists("VM", dom0):
+            db.update("VM", dom0, name_label="Control domain on host: %s" % hostname)
 
 
 @handles("host.list_methods")

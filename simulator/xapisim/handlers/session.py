@@ -19,7 +19,7 @@ def password_matches(given, expected):
     return hmac.compare_digest(str(given).encode("utf-8"), str(expected).encode("utf-8"))
 
 
-def _authenticate(call, host, uname, pwd):
+def authenticate(call, host, uname, pwd):
     """Session fields for valid credentials; SESSION_AUTHENTICATION_FAILED after the delay."""
     if uname == "root" and password_matches(pwd, root_password(call.db, host)):
         return {"is_local_superuser": True, "auth_user_name": "root"}, None
@@ -66,7 +66,7 @@ def close_session(call, session):
 
 @handles("session.login_with_password")
 def login_with_password(call, uname, pwd, version, originator):
-    fields, roles = _authenticate(call, call.host, uname, pwd)
+    fields, roles = authenticate(call, call.host, uname, pwd)
     return open_session(call, call.host, originator, fields, roles)
 
 

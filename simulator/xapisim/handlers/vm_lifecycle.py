@@ -61,7 +61,11 @@ def _boot(call, vm, host, paused):
 
 
 def _halt(call, vm):
-    db = call.db
+    halt_in_db(call.db, vm)
+
+
+def halt_in_db(db, vm):
+    """The domain is gone (halted, or its host went down)."""
     with db.lock:
         guest.forget(db, vm)
         record = db.update("VM", vm, power_state="Halted", resident_on=NULL_REF, domid=-1)
