@@ -467,3 +467,10 @@ def pool_create_vlan_from_pif(call, pif, network, tag):
                 _undo_vlans(call, vlans)
                 raise
         return [db.tables["VLAN"][vlan]["untagged_PIF"] for vlan in vlans]
+
+
+@handles("PIF.set_disallow_unplug")
+def pif_set_disallow_unplug(call, pif, value):
+    """xapi_pif.set_disallow_unplug (the FCoE check aside)."""
+    call.db.get("PIF", pif)
+    call.db.update("PIF", pif, disallow_unplug=value)
