@@ -5,7 +5,7 @@ import pytest
 import XenAPI
 from conftest import JsonRpc, error, sdk_session, wait_until
 
-from xapisim import Simulator
+from xapisim import Simulator, install
 
 PASSWORD = "secret-pw"
 XS1, XS2, XS3 = "127.0.10.1", "127.0.10.2", "127.0.10.3"
@@ -34,6 +34,18 @@ def pool_db(sim, address):
 
 def joined(sim, address, master=XS1):
     wait_until(lambda: sim.world.pool_of_host(address)[0] is sim.world.pool_of_host(master)[0])
+
+
+def start_pool2():
+    """hosts3 with xs2 joined to xs1: (sim, api on xs1, xs1 host ref, xs2 host ref)."""
+    sim = Simulator("hosts3", speed=500.0, password=PASSWORD)
+    xs2 = login(sim, XS2)
+    (host2,) = xs2("host.get_all")
+    xs2("pool.join", XS1, "root", PASSWORD)
+    joined(sim, XS2)
+    api = login(sim, XS1)
+    host1 = api("pool.get_master", api("pool.get_all")[0])
+    return sim, api, host1, host2
 
 
 def test_three_standalone_hosts():
@@ -160,9 +172,8 @@ def test_shared_srs_of_the_pool_get_a_plugged_pbd_for_the_joiner():
     with Simulator("hosts3", speed=500.0, password=PASSWORD) as simulator:
         db1 = pool_db(simulator, XS1)
         (host1,) = db1.refs("host")
-        from xapisim import install  # a shared SR made as the scenario would
-
-        sr = install._sr(db1, host1, "NFS", "nfs", "user", 1 << 40, shared=True, device_config={"server": "127.0.100.1"})
+        sr = db1.create("SR", {"name_label": "NFS", "type": "nfs", "content_type": "user", "shared": True})
+        install.attach_sr(db1, sr, host1, {"server": "127.0.100.1"})
         xs2 = login(simulator, XS2)
         (host2,) = xs2("host.get_all")
         xs2("pool.join", XS1, "root", PASSWORD)
@@ -187,3 +198,13 @@ def test_over_the_wire_the_joiner_answers_host_is_slave(served_factory):
     master.xenapi.login_with_password("root", PASSWORD, "1.0", "tests")
     assert sorted(master.xenapi.host.get_record(h)["address"] for h in master.xenapi.host.get_all()) == [XS1, XS2]
     master.xenapi.session.logout()
+
+
+def test_join_force_skips_only_the_homogeneity_checks(sim):
+    xs2 = login(sim, XS2)
+    db2 = pool_db(sim, XS2)
+    (host2,) = db2.refs("host")
+    db2.update("host", host2, software_version=dict(db2.get("host", host2)["software_version"], xapi="25.1"))
+    assert error(xs2, "pool.join", XS1, "root", PASSWORD) == ["HOSTS_NOT_HOMOGENEOUS", "Software version differs"]
+    xs2("pool.join_force", XS1, "root", PASSWORD)
+    joined(sim, XS2)

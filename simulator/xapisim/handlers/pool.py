@@ -37,7 +37,7 @@ def _software(record):
     return record["software_version"]
 
 
-def _pre_join_checks(call, me, pool, master):
+def _pre_join_checks(call, me, pool, master, force):
     """xapi's pre_join_checks, in its order (those the simulator has state for)."""
     db, remote = call.db, pool.db
     mine, theirs = db.get("host", me), remote.get("host", master)
@@ -66,9 +66,9 @@ def _pre_join_checks(call, me, pool, master):
     def homogeneity(software):
         return software.get("xapi", ""), compatibility(software)[1], software.get("git_id", ""), "xs:linux" in software
 
-    if homogeneity(my_sw) != homogeneity(their_sw):
+    if not force and homogeneity(my_sw) != homogeneity(their_sw):
         raise Failure("HOSTS_NOT_HOMOGENEOUS", "Software version differs")
-    if mine["cpu_info"].get("vendor") != remote.get("pool", pool.ref)["cpu_info"].get("vendor"):
+    if not force and mine["cpu_info"].get("vendor") != remote.get("pool", pool.ref)["cpu_info"].get("vendor"):
         raise Failure("HOSTS_NOT_HOMOGENEOUS", "CPUs differ")
     if any(sr["shared"] and not sr["is_tools_sr"] for sr in db.records("SR").values()):
         raise Failure("JOINING_HOST_CANNOT_CONTAIN_SHARED_SRS")
@@ -97,9 +97,7 @@ def _join(call, master_address, master_username, master_password, force):
     world = call.world
     me = call.host
     pool, master = _remote_coordinator(call, master_address, master_username, master_password)
-    _pre_join_checks(call, me, pool, master)
-    if force:
-        pass  # join_force skips only the homogeneity check; no other difference is simulated
+    _pre_join_checks(call, me, pool, master, force)  # join_force skips only the homogeneity checks
     state = call.db.private.setdefault(call.pool.ref, {})
     if state.get("joining"):
         raise Failure("OTHER_OPERATION_IN_PROGRESS", "pool", call.pool.ref, "join", state["joining"])
