@@ -31,3 +31,59 @@ def test_pool_settings_idempotent_check_and_diff(sim, run_module, connection):
 def test_pool_unknown_sr(sim, run_module, connection):
     result = run_module(pool, dict(connection, default_sr="NFS storag"))
     assert result["failed"] and result["msg"].startswith("no storage repository named 'NFS storag'; close names: 'NFS storage'")
+
+
+def test_join_eject_and_master_change(sim_factory, run_module):
+    from ansible_collections.xapi.xenserver.plugins.modules import host_info, pool_member
+
+    sim = sim_factory("hosts3", speed=200)
+    master = {"hostname": sim.url("127.0.10.1"), "password": sim.password, "ca_path": sim.ca_path}
+    join = dict(master, host="127.0.10.2", host_password=sim.password)
+    checked = run_module(pool_member, dict(join, _ansible_check_mode=True, _ansible_diff=True))
+    assert checked["changed"] and checked["diff"]["after"]["hosts"] == ["xs1", "xs2"]
+    joined = run_module(pool_member, join)
+    assert joined["changed"], joined
+    assert joined["host"]["name"] == "xs2" and joined["host"]["enabled"]
+    again = run_module(pool_member, join)
+    assert not again["changed"]
+    through_member = run_module(pool_member, dict(join, hostname=sim.url("127.0.10.2")))
+    assert not through_member["changed"]
+    hosts = run_module(host_info, master)["hosts"]
+    assert [h["name"] for h in hosts] == ["xs1", "xs2"]
+    refused = run_module(pool_member, dict(master, host="127.0.10.2", state="absent"))
+    assert refused["failed"] and refused["msg"].startswith("allow_data_loss: ejecting xs2 destroys its local VMs")
+    moved = run_module(pool, dict(master, master="xs2"))
+    assert moved["changed"] and moved["pool"]["master"] == "xs2", moved
+    assert not run_module(pool, dict(master, master="xs2"))["changed"]
+    ejected = run_module(pool_member, dict(master, host="xs1", state="absent", allow_data_loss=True))
+    assert ejected["changed"] and ejected["host"] is None, ejected
+    hosts = run_module(host_info, dict(master, hostname=sim.url("127.0.10.2")))["hosts"]
+    assert [h["name"] for h in hosts] == ["xs2"]
+
+
+def test_join_with_a_wrong_master_password(sim_factory, run_module):
+    from ansible_collections.xapi.xenserver.plugins.modules import pool_member
+
+    sim = sim_factory("hosts3", speed=200)
+    result = run_module(pool_member, {"hostname": sim.url("127.0.10.1"), "password": "not-it", "ca_path": sim.ca_path,
+                                      "host": "127.0.10.3", "host_password": sim.password})
+    assert result["failed"] and "authentication failed for user root" in result["msg"]
+    assert "not-it" not in str(result)
+
+
+def test_joiner_with_a_running_vm_says_what_to_fix(sim_factory, run_module):
+    from ansible_collections.xapi.xenserver.plugins.modules import pool_member
+
+    sim = sim_factory("hosts3", speed=500)
+    joiner = "127.0.10.3"
+    session = sim.call(joiner, "session.login_with_password", "root", sim.password)
+    template = sim.call(joiner, "VM.get_by_name_label", session, "Debian Bookworm 12")[0]
+    vm_ref = sim.call(joiner, "VM.clone", session, template, "busy")
+    sim.call(joiner, "VM.provision", session, vm_ref)
+    sim.call(joiner, "VM.start", session, vm_ref, False, False)
+    result = run_module(pool_member, {"hostname": sim.url("127.0.10.1"), "password": sim.password, "ca_path": sim.ca_path,
+                                      "host": joiner, "host_password": sim.password})
+    assert result["failed"]
+    assert result["msg"].startswith("join of host 127.0.10.3 to the pool of 127.0.10.1 failed: the joining host has running VMs")
+    assert result["xapi_error"]["code"] == "JOINING_HOST_CANNOT_HAVE_RUNNING_VMS"
+    assert sim.call(joiner, "VM.get_power_state", session, vm_ref) == "Running"
