@@ -62,8 +62,8 @@ def test_a_standalone_local_sr_lacks_the_sm_feature():
 def test_failures_to_tolerate_and_what_ha_refuses(pool2):
     sim, api, host1, host2 = pool2
     pool = api("pool.get_all")[0]
-    assert error(api, "pool.set_ha_host_failures_to_tolerate", pool, -1) == ["INVALID_VALUE",
-                                                                            "ha_host_failures_to_tolerate", "-1"]
+    expected = ["INVALID_VALUE", "ha_host_failures_to_tolerate", "-1"]
+    assert error(api, "pool.set_ha_host_failures_to_tolerate", pool, -1) == expected
     api("pool.set_ha_host_failures_to_tolerate", pool, 1)
     api("pool.enable_ha", [nfs_sr(sim)], {})
     assert api("pool.get_ha_plan_exists_for", pool) == 1

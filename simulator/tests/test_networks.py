@@ -70,9 +70,9 @@ def test_pool_create_vlan_puts_a_vlan_pif_on_every_host(api):
         record = api("PIF.get_record", pif)
         base = physical(api, record["host"], "eth1")
         hosts.add(record["host"])
-        assert (record["VLAN"], record["device"], record["physical"], record["currently_attached"],
-                record["managed"], record["MAC"], record["network"]) == (42, "eth1", False, True, True,
-                                                                          "fe:ff:ff:ff:ff:ff", network)
+        seen = (record["VLAN"], record["device"], record["physical"], record["currently_attached"],
+                record["managed"], record["MAC"], record["network"])
+        assert seen == (42, "eth1", False, True, True, "fe:ff:ff:ff:ff:ff", network)
         assert record["metrics"] == api("PIF.get_metrics", base)
         vlan = record["VLAN_master_of"]
         assert api("VLAN.get_record", vlan)["tag"] == 42

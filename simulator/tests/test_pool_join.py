@@ -119,11 +119,11 @@ def test_join_errors_in_xapi_order(sim):
     xs1, xs2, xs3 = login(sim, XS1), login(sim, XS2), login(sim, XS3)
     # an address nothing answers on; a member; wrong credentials (the coordinator's refusal)
     assert error(xs2, "pool.join", "127.0.10.9", "root", PASSWORD) == ["JOINING_HOST_CONNECTION_FAILED"]
-    assert error(xs2, "pool.join", XS1, "root", "wrong") == ["SESSION_AUTHENTICATION_FAILED", "root",
-                                                            "Authentication failure"]
+    wrong = ["SESSION_AUTHENTICATION_FAILED", "root", "Authentication failure"]
+    assert error(xs2, "pool.join", XS1, "root", "wrong") == wrong
     # joining itself
-    assert error(xs2, "pool.join", XS2, "root", PASSWORD) == ["OPERATION_NOT_ALLOWED",
-                                                             "Host cannot become slave of itself"]
+    itself = ["OPERATION_NOT_ALLOWED", "Host cannot become slave of itself"]
+    assert error(xs2, "pool.join", XS2, "root", PASSWORD) == itself
     xs3("pool.join", XS1, "root", PASSWORD)
     joined(sim, XS3)
     assert error(xs2, "pool.join", XS3, "root", PASSWORD) == ["HOST_IS_SLAVE", XS1]
