@@ -110,13 +110,7 @@ srs:
 
 from ansible_collections.xapi.xenserver.plugins.module_utils._lookup import find
 from ansible_collections.xapi.xenserver.plugins.module_utils._module import XenServerModule
-
-SECRET_KEYS = ("password", "chappassword", "incoming_chappassword", "cifspassword")
-
-
-def public(device_config):
-    return {key: ("********" if any(secret in key.lower() for secret in SECRET_KEYS) else value)
-            for key, value in device_config.items()}
+from ansible_collections.xapi.xenserver.plugins.module_utils._sr_view import view_srs
 
 
 def list_srs(client, params):
@@ -127,23 +121,7 @@ def list_srs(client, params):
         srs = client.call("SR.get_all_records")
     if params["type"]:
         srs = {ref: sr for ref, sr in srs.items() if sr["type"] == params["type"]}
-    pool = next(iter(client.call("pool.get_all_records").values()))
-    pbds = client.call("PBD.get_all_records") if srs else {}
-    hosts = client.call("host.get_all_records") if srs else {}
-    result = []
-    for ref, sr in srs.items():
-        attached = [pbds[pbd] for pbd in sr["PBDs"] if pbd in pbds]
-        result.append({
-            "uuid": sr["uuid"], "name": sr["name_label"], "description": sr["name_description"], "type": sr["type"],
-            "content_type": sr["content_type"], "shared": sr["shared"], "default": ref == pool["default_SR"],
-            "size": sr["physical_size"], "used": sr["physical_utilisation"],
-            "free": sr["physical_size"] - sr["physical_utilisation"], "allocated": sr["virtual_allocation"],
-            "disks": len(sr["VDIs"]),
-            "hosts": sorted(({"host": hosts.get(pbd["host"], {}).get("name_label"), "attached": pbd["currently_attached"],
-                              "device_config": public(pbd["device_config"])} for pbd in attached),
-                            key=lambda item: item["host"] or ""),
-        })
-    return sorted(result, key=lambda sr: (sr["name"], sr["uuid"]))
+    return view_srs(client, srs)
 
 
 def main():

@@ -1,0 +1,123 @@
+# Copyright (c) xapi.xenserver contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One host: settings, enable/disable with evacuation, reboot and shutdown (waited on)."""
+
+import time
+
+from ._diff import Differences
+from ._errors import InputError, XenAPIConnectionError, XenAPIError, XenAPITimeout
+from ._lookup import find
+from ._tasks import run_async
+
+
+class HostManager:
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.diff = Differences()
+        self.calls = []
+
+    def run(self):
+        client = self.module.client
+        params = self.params
+        ref, host = find(client, "host", name=params["name"], uuid=params["uuid"])
+        self._simple("name", host["name_label"], params["name_label"], "host.set_name_label", ref)
+        self._simple("description", host["name_description"], params["description"], "host.set_name_description", ref)
+        self._simple("host_name", host["hostname"], params["host_name"], "host.set_hostname_live", ref)
+        for key, value in sorted((params["other_config"] or {}).items()):
+            if host["other_config"].get(key) != value:
+                self.diff.add("other_config.%s" % key, host["other_config"].get(key), value)
+                if key in host["other_config"]:
+                    self.calls.append(("host.remove_from_other_config", [ref, key]))
+                self.calls.append(("host.add_to_other_config", [ref, key, value]))
+        if params["tags"] is not None and set(params["tags"]) != set(host["tags"]):
+            self.diff.add("tags", sorted(host["tags"]), sorted(set(params["tags"])))
+            self.calls += [("host.add_tags", [ref, t]) for t in sorted(set(params["tags"]) - set(host["tags"]))]
+            self.calls += [("host.remove_tags", [ref, t]) for t in sorted(set(host["tags"]) - set(params["tags"]))]
+        live = client.call("host_metrics.get_live", host["metrics"])
+        power = params["power"]
+        if power == "shutdown" and not live:
+            power = None
+        wants_disabled = params["enabled"] is False or power is not None
+        if params["enabled"] is not None and params["enabled"] != host["enabled"] and power is None:
+            self.diff.add("enabled", host["enabled"], params["enabled"])
+        if wants_disabled and host["enabled"] and live:
+            others = [vm for vm in host["resident_VMs"] if not client.call("VM.get_is_control_domain", vm)]
+            if others and (params["evacuate"] or power is not None):
+                self._check_evacuation(client, ref, host)
+                self.diff.add("evacuated", False, True)
+            elif others and power is None:
+                pass  # disabled only: running VMs stay where they are
+        if power is not None:
+            self.diff.add("power", "running" if live else "off", power)
+        changed = self.diff.changed
+        if changed and not self.module.check_mode:
+            for method, args in self.calls:
+                client.call(method, *args)
+            self._enable_power(client, ref, host, live, power)
+        return {"changed": changed, "host": self._view(self.module.client, ref), "diff": self.diff.diff()}
+
+    def _simple(self, key, current, desired, method, ref):
+        if desired is not None and desired != current:
+            self.diff.add(key, current, desired)
+            self.calls.append((method, [ref, desired]))
+
+    def _check_evacuation(self, client, ref, host):
+        blocking = client.call("host.get_vms_which_prevent_evacuation", ref)
+        if blocking:
+            names = sorted("%s (%s)" % (client.call("VM.get_name_label", vm), reason[0]) for vm, reason in blocking.items())
+            raise InputError("evacuate: these VMs cannot leave %s: %s" % (host["name_label"], ", ".join(names)))
+
+    def _enable_power(self, client, ref, host, live, power):
+        params, timeout = self.params, self.params["timeout"]
+        if (params["enabled"] is False or power) and host["enabled"] and live:
+            client.call("host.disable", ref)
+            if (params["evacuate"] or power) and [vm for vm in host["resident_VMs"]
+                                                   if not client.call("VM.get_is_control_domain", vm)]:
+                run_async(client, "host.evacuate", ref, timeout=timeout, operation="evacuation of %s" % host["name_label"])
+        if power is None:
+            if params["enabled"] is True and not host["enabled"]:
+                client.call("host.enable", ref)
+            return
+        client.call("host.reboot" if power == "rebooted" else "host.shutdown", ref)
+        self._wait_power(ref, host, power)
+
+    def _wait_power(self, ref, host, power):
+        """Until the host is down (shutdown) or back up and enabled (reboot), with event.from.
+        A rebooting master refuses connections (the client retries them until its own deadline)
+        and forgets its sessions (the client logs in again)."""
+        client = self.module.client
+        deadline = time.monotonic() + self.params["timeout"]
+        watched = ["host/%s" % ref, "host_metrics/%s" % host["metrics"]]
+        token = ""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise XenAPITimeout("host %s did not %s within %d seconds" % (
+                    host["name_label"], "come back" if power == "rebooted" else "shut down", self.params["timeout"]))
+            try:
+                if self._arrived(client, ref, host, power):
+                    return
+                batch = client.call("event.from", watched, token, min(remaining, 10.0),
+                                    timeout=min(remaining, 10.0) + client.timeout)
+                token = batch["token"]
+            except XenAPIConnectionError:
+                token = ""  # the master is down for its reboot: ask again
+
+    @staticmethod
+    def _arrived(client, ref, host, power):
+        live = client.call("host_metrics.get_live", host["metrics"])
+        if power == "shutdown":
+            return not live
+        return live and client.call("host.get_enabled", ref) and not client.call("host.get_current_operations", ref)
+
+    def _view(self, client, ref):
+        try:
+            host = client.call("host.get_record", ref)
+        except XenAPIError:
+            return None
+        return {"uuid": host["uuid"], "name": host["name_label"], "description": host["name_description"],
+                "hostname": host["hostname"], "address": host["address"], "enabled": host["enabled"],
+                "other_config": host["other_config"], "tags": host["tags"],
+                "resident_vms": len(host["resident_VMs"]) - 1}
