@@ -39,6 +39,9 @@ FRIENDLY = {
     "JOINING_HOST_CONNECTION_FAILED": "the joining host could not reach the pool master at its address",
     "HOST_CANNOT_DESTROY_SELF": "the pool master cannot be ejected: designate another master first",
     "HA_IS_ENABLED": "HA is enabled on the pool: disable it first",
+    "VDI_IN_USE": "a disk of this storage is in use by a running VM: shut the VM down or move its disks first",
+    "SR_NOT_EMPTY": "the storage repository still has disks: delete them first",
+    "SR_HAS_PBD": "the storage repository is still attached (plugged) on a host: unplug it first",
 }
 
 

@@ -43,7 +43,7 @@ class HostManager:
         if params["enabled"] is not None and params["enabled"] != host["enabled"] and power is None:
             self.diff.add("enabled", host["enabled"], params["enabled"])
         if wants_disabled and host["enabled"] and live:
-            others = [vm for vm in host["resident_VMs"] if not client.call("VM.get_is_control_domain", vm)]
+            others = self._guests(client, host)
             if others and (params["evacuate"] or power is not None):
                 self._check_evacuation(client, ref, host)
                 self.diff.add("evacuated", False, True)
@@ -63,6 +63,11 @@ class HostManager:
             self.diff.add(key, current, desired)
             self.calls.append((method, [ref, desired]))
 
+    @staticmethod
+    def _guests(client, host):
+        """The VMs running on the host, its control domain aside."""
+        return [vm for vm in host["resident_VMs"] if not client.call("VM.get_is_control_domain", vm)]
+
     def _check_evacuation(self, client, ref, host):
         blocking = client.call("host.get_vms_which_prevent_evacuation", ref)
         if blocking:
@@ -73,8 +78,7 @@ class HostManager:
         params, timeout = self.params, self.params["timeout"]
         if (params["enabled"] is False or power) and host["enabled"] and live:
             client.call("host.disable", ref)
-            if (params["evacuate"] or power) and [vm for vm in host["resident_VMs"]
-                                                   if not client.call("VM.get_is_control_domain", vm)]:
+            if (params["evacuate"] or power) and self._guests(client, host):
                 run_async(client, "host.evacuate", ref, timeout=timeout, operation="evacuation of %s" % host["name_label"])
         if power is None:
             if params["enabled"] is True and not host["enabled"]:

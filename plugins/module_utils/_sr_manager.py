@@ -138,6 +138,11 @@ class SRManager:
         if ref is None:
             return None
         action = "forget" if self.params["forget"] else "destroy"
+        if action == "destroy":
+            disks = [vdi for vdi in record["VDIs"] if self._managed_disk(client, vdi)]
+            if disks:
+                raise InputError("destroy: the SR %r still has %d disk%s: delete them first, or use forget=true to "
+                                 "detach the SR and keep its data" % (record["name_label"], len(disks), "s" * (len(disks) != 1)))
         self.diff.add("exists", True, False)
         self.diff.add("action", None, action)
         if self.module.check_mode:
@@ -146,6 +151,17 @@ class SRManager:
         run_async(client, "SR.%s" % action, ref, timeout=self.params["timeout"],
                   operation="%s of the SR %r" % ("forgetting" if action == "forget" else "destroying", record["name_label"]))
         return None
+
+    @staticmethod
+    def _managed_disk(client, vdi):
+        """What SR.destroy refuses to delete (SR_NOT_EMPTY): managed disks other than RRD stores."""
+        try:
+            record = client.call("VDI.get_record", vdi)
+        except XenAPIError as exc:
+            if exc.code == "HANDLE_INVALID":
+                return False
+            raise
+        return record["managed"] and record["type"] != "rrd"
 
     # ---- PBDs ----------------------------------------------------------------------------------
     def _pbds(self, client, ref):
