@@ -113,6 +113,10 @@ class SRManager:
 
     def _update(self, client, ref, record):
         params = self.params
+        for option, field in (("shared", "shared"), ("content_type", "content_type")):
+            if params[option] is not None and params[option] != record[field]:
+                self.module.ansible.warn("%s: the SR %r exists with %s=%s; %s is only used at creation"
+                                         % (option, params["name"], option, record[field], option))
         pool_ref, pool = next(iter(client.call("pool.get_all_records").items()))
         calls = []
         if self.diff.compare("description", record["name_description"], params["description"]):

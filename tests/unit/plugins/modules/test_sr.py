@@ -64,9 +64,12 @@ def test_default_description_unplug_plug(sim, run_module, connection):
 
 
 def test_local_ext_on_a_host(sim, run_module, connection):
-    local = run_module(sr, dict(connection, name="SSD", type="ext", host="xs-a2", device_config={"device": "/dev/sdb"}))
+    args = dict(connection, name="SSD", type="ext", host="xs-a2", device_config={"device": "/dev/sdb"})
+    local = run_module(sr, args)
     assert local["changed"], local
     assert not local["sr"]["shared"] and [h["host"] for h in local["sr"]["hosts"]] == ["xs-a2"]
+    again = run_module(sr, dict(args, shared=True))
+    assert not again["changed"] and "shared: the SR 'SSD' exists with shared=False" in json.dumps(again["warnings"])
 
 
 def test_forget_and_destroy(sim, run_module, connection):
