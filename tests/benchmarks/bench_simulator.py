@@ -43,11 +43,11 @@ import urllib.parse
 import xmlrpc.client
 from pathlib import Path
 
+import requests
+import XenAPI
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "simulator"))  # when xapisim is not installed in this interpreter
-
-import requests  # noqa: E402
-import XenAPI  # noqa: E402
 
 OUTPUT = ROOT / "tests" / "output" / "bench" / "simulator.json"
 TARGETS = {"load_seconds": 10.0, "records_ratio": 2.0, "calls_per_second": 500.0}
