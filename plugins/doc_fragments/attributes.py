@@ -15,3 +15,14 @@ attributes:
     support: none
     description: The module changes nothing, so there is nothing to diff.
 """
+
+    # What every module that changes things supports.
+    CHANGE_MODULE = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change, changes nothing.
+  diff_mode:
+    support: full
+    description: Before and after of every setting that changes.
+"""

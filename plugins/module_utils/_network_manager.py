@@ -148,35 +148,35 @@ class NetworkManager:
                          "remove the network (state=absent) first"
                          % (option, self.params["name"], self.hosts[host]["name_label"], record["device"], option))
 
-    def _plan_vlan(self, network, calls):
-        vlan = self.params["vlan"]
-        if vlan is None:
-            return
+    def _each_host(self, network, kind, calls):
+        """(host, the network's PIF there) for every host that has one; a host without one gets a
+        `<kind>_create` call, and the hosts gained go into the diff."""
         lacking = []
         for host in self._host_order():
             pif = self._network_pif(network, host)
             if pif is None:
                 lacking.append(host)
-                calls.append(("vlan_create", host))
-                continue
+                calls.append(("%s_create" % kind, host))
+            else:
+                yield host, pif
+        if lacking:
+            self.diff.add("%s.hosts" % kind, sorted(self.hosts[h]["name_label"] for h in self.hosts if h not in lacking),
+                          sorted(self.hosts[h]["name_label"] for h in self.hosts))
+
+    def _plan_vlan(self, network, calls):
+        vlan = self.params["vlan"]
+        if vlan is None:
+            return
+        for host, pif in self._each_host(network, "vlan", calls):
             record = self.pifs[pif]
             if record["VLAN"] != vlan["tag"] or record["device"] != vlan["device"]:
                 self._not_this_kind("vlan", host, pif)
-        if lacking:
-            self.diff.add("vlan.hosts", sorted(self.hosts[h]["name_label"] for h in self.hosts if h not in lacking),
-                          sorted(self.hosts[h]["name_label"] for h in self.hosts))
 
     def _plan_bond(self, network, calls):
         bond = self.params["bond"]
         if bond is None:
             return
-        lacking = []
-        for host in self._host_order():
-            pif = self._network_pif(network, host)
-            if pif is None:
-                lacking.append(host)
-                calls.append(("bond_create", host))
-                continue
+        for host, pif in self._each_host(network, "bond", calls):
             record = self.pifs[pif]
             if not record["bond_master_of"]:
                 self._not_this_kind("bond", host, pif)
@@ -188,9 +188,6 @@ class NetworkManager:
             if bond["mode"] is not None and bond["mode"] != mode:
                 self.diff.add("bond.mode.%s" % self.hosts[host]["name_label"], mode, bond["mode"])
                 calls.append(("call", ("Bond.set_mode", bond_ref, bond["mode"])))
-        if lacking:
-            self.diff.add("bond.hosts", sorted(self.hosts[h]["name_label"] for h in self.hosts if h not in lacking),
-                          sorted(self.hosts[h]["name_label"] for h in self.hosts))
 
     def _bond_members(self, bond_ref):
         return [ref for ref, record in self.pifs.items() if record["bond_slave_of"] == bond_ref]

@@ -18,13 +18,7 @@ description:
 author: xapi.xenserver contributors (@xapi-xenserver)
 extends_documentation_fragment:
   - xapi.xenserver.connection
-attributes:
-  check_mode:
-    support: full
-    description: Reports what would change, changes nothing.
-  diff_mode:
-    support: full
-    description: Before and after of every setting that changes.
+  - xapi.xenserver.attributes.change_module
 options:
   name:
     description: The network's name (name_label).

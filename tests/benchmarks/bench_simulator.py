@@ -225,17 +225,19 @@ class ServerProcess:
         started = time.perf_counter()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "xapisim", "serve", "--scenario", self.scenario, "--state-dir", self.state_dir],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
             env=child_env())
         log.close()
-        path = os.path.join(self.state_dir, "endpoints.json")
-        while not os.path.exists(path):
-            if self.process.poll() is not None:
-                raise BenchError("the server exited with %s:\n%s" % (self.process.returncode, self.log()))
-            if time.perf_counter() - started > timeout:
-                raise BenchError("the server did not start within %d s:\n%s" % (timeout, self.log()))
-            time.sleep(0.05)
+        # the server says "xapisim: serving ..." once endpoints.json is written and every address listens
+        watchdog = threading.Timer(timeout, self.process.kill)
+        watchdog.start()
+        line = self.process.stdout.readline()
+        watchdog.cancel()
+        if not line.startswith(b"xapisim: serving"):
+            raise BenchError("the server did not start within %d s (exit %s):\n%s"
+                             % (timeout, self.process.poll(), self.log()))
         self.startup_s = time.perf_counter() - started
+        path = os.path.join(self.state_dir, "endpoints.json")
         with open(path, encoding="utf-8") as handle:
             endpoints = json.load(handle)
         master = next(h for h in endpoints["hosts"] if h["master"] and h["pool_index"] == 0)
@@ -258,6 +260,8 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        if self.process is not None and self.process.stdout is not None:
+            self.process.stdout.close()
         shutil.rmtree(self.state_dir, ignore_errors=True)
         return peak
 
@@ -350,11 +354,12 @@ def bench_xmlrpc_records(endpoint, raw_reps, sdk_reps):
 
 
 # ---- 3. small calls in parallel ----------------------------------------------------------------
-def _client_loop(endpoint, vm_refs, index, slot, start, stop, out):
+def _client_loop(endpoint, vm_refs, index, slot, logged_in, start, stop, out):
     rpc = JsonRpc(endpoint)
     session = rpc.login()
     rpc.call(SMALL_CALL, session, vm_refs[index % len(vm_refs)])  # the connection is open before the start
     latencies, errors = [], 0
+    logged_in.wait(timeout=SMALL_TIMEOUT * 6)
     start.wait()
     window_start = time.monotonic()  # system-wide clock: comparable between client processes
     n = 0
@@ -383,12 +388,13 @@ def _client_threads(endpoint, vm_refs, clients, duration, first, ready=None, ser
     """Run `clients` client threads in this process for `duration` seconds once all are
     logged in (and, with `ready`, once every other client process is too)."""
     start, stop = threading.Event(), threading.Event()
+    logged_in = threading.Barrier(clients + 1)  # every client has logged in and made its first call
     out = [None] * clients
-    threads = [threading.Thread(target=_client_loop, args=(endpoint, vm_refs, first + i, i, start, stop, out),
+    threads = [threading.Thread(target=_client_loop, args=(endpoint, vm_refs, first + i, i, logged_in, start, stop, out),
                                 name="bench-client-%d" % (first + i), daemon=True) for i in range(clients)]
     for thread in threads:
         thread.start()
-    time.sleep(0.5)  # logins and first calls done
+    logged_in.wait(timeout=SMALL_TIMEOUT * 6)
     if ready is not None:
         ready()
     cpu_before = own_cpu_seconds()
