@@ -4,6 +4,8 @@ VMs are written straight into the database, as they would look after their clone
 and start, so that a world of 10,000 VMs loads in seconds.
 """
 
+import time
+
 from . import install
 from .errors import Failure
 from .handlers import guest
@@ -46,6 +48,35 @@ def shared_storage(db, pool_spec, pool_index):
             db.create("VDI", {"name_label": iso, "SR": sr, "type": "user", "read_only": True, "sharable": True,
                               "virtual_size": 700 * MIB, "physical_utilisation": 700 * MIB, "location": iso,
                               "managed": True})
+
+
+AUTH_TYPES = ("AD", "PAM")
+
+
+def external_auth(db, host, auth_spec, key):
+    """A host that starts with external authentication enabled: the fields as
+    host.enable_external_auth leaves them (the password is not stored) [xenapi-notes §3.2]."""
+    if not auth_spec:
+        return
+    if not isinstance(auth_spec, dict):
+        raise _error("%s must be a mapping with type and service_name" % key)
+    auth_type = auth_spec.get("type", "AD")
+    if auth_type not in AUTH_TYPES:
+        raise _error("%s.type: %r is not one of %s" % (key, auth_type, ", ".join(AUTH_TYPES)))
+    service_name = str(auth_spec.get("service_name") or "")
+    if not service_name:
+        raise _error("%s.service_name: the domain's DNS name is needed, e.g. example.test" % key)
+    configuration = {}
+    if auth_type == "AD":
+        hostname = db.get("host", host)["hostname"]
+        configuration = {"domain": service_name, "user": str(auth_spec.get("user", "administrator@" + service_name)),
+                         "workgroup": service_name.split(".")[0].upper()[:15],
+                         "netbios_name": hostname.upper()[:15], "ldaps": "false",
+                         "machine_pwd_last_change_time": str(int(time.time()))}
+        if auth_spec.get("ou"):
+            configuration["ou"] = str(auth_spec["ou"])
+    db.update("host", host, external_auth_type=auth_type, external_auth_service_name=service_name,
+              external_auth_configuration=configuration)
 
 
 def networks(db, pool_spec, pool_index):

@@ -2,6 +2,10 @@
 
 Built-ins live in xapisim/scenarios/ (standalone, pool3, twopools, large); any other YAML
 file with the same keys works. Every address must be on loopback (127.0.0.0/8).
+
+A pool may set its own `product` (overriding the top-level one), and a pool or one of its
+hosts may start with external authentication enabled: `external_auth: {type: AD, service_name:
+example.test}` leaves the host fields as host.enable_external_auth would [xenapi-notes §3.2].
 """
 
 import ipaddress
@@ -76,8 +80,16 @@ def _host_specs(pool_spec, pool_index, product, password):
             "local_sr_type": host.get("local_sr_type", pool_spec.get("local_sr_type", "lvm")),
             "local_sr_size": int(host.get("local_sr_gib", pool_spec.get("local_sr_gib", 1800)) * GIB),
             "product": product, "root_password": host.get("root_password", password),
+            "external_auth": host.get("external_auth", pool_spec.get("external_auth")),
+            "external_auth_key": (key if "external_auth" in host else "pools[%d]" % pool_index) + ".external_auth",
         })
     return specs
+
+
+def _product(value, key):
+    if value not in install.PRODUCTS:
+        raise ScenarioError("%s: %r is not one of %s" % (key, value, ", ".join(install.PRODUCTS)))
+    return value
 
 
 def build(name_or_path, speed=1.0, root_password="xapisim", seed=0):
@@ -85,11 +97,10 @@ def build(name_or_path, speed=1.0, root_password="xapisim", seed=0):
     world = World(speed=speed, root_password=root_password, seed=seed)
     world.scenario_name = name
     world.description = data.get("description", "")
-    product = data.get("product", "xenserver")
-    if product not in install.PRODUCTS:
-        raise ScenarioError("product: %r is not one of %s" % (product, ", ".join(install.PRODUCTS)))
+    default_product = _product(data.get("product", "xenserver"), "product")
     seen = set()
     for pool_index, pool_spec in enumerate(data["pools"]):
+        product = _product(pool_spec.get("product", default_product), "pools[%d].product" % pool_index)
         specs = _host_specs(pool_spec, pool_index, product, root_password)
         for spec in specs:
             if spec["address"] in seen:
@@ -105,6 +116,7 @@ def build(name_or_path, speed=1.0, root_password="xapisim", seed=0):
             for spec in specs:
                 host, local = install.install_host(db, pool_ref, spec)
                 locals_[host] = local
+                populate.external_auth(db, host, spec["external_auth"], spec["external_auth_key"])
                 if db.get("pool", pool_ref)["master"] == NULL_REF:
                     db.update("pool", pool_ref, master=host)
             populate.shared_storage(db, pool_spec, pool_index)
