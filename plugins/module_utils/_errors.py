@@ -6,11 +6,14 @@
 Nothing here imports Ansible: modules and the inventory plugin adapt these errors.
 """
 
+import string
+
 MASK = "********"
 
-# code -> what it means for an admin; {0}, {1}... are the error's parameters.
+# code -> what it means for an admin; {0}, {1}... are the error's parameters, {name}s are facts the
+# caller found (see XenAPIError), empty when it gave none.
 FRIENDLY = {
-    "SESSION_AUTHENTICATION_FAILED": "authentication failed for user {0}: wrong username or password",
+    "SESSION_AUTHENTICATION_FAILED": "authentication failed for user {0}: wrong username or password{options}",
     "SESSION_AUTHORIZATION_FAILED": "user {0} is not authorised to log in: {1}",
     "SESSION_INVALID": "the session expired or was logged out",
     "HOST_IS_SLAVE": "this host is a pool member; the pool master is {0}",
@@ -25,18 +28,48 @@ FRIENDLY = {
     "TASK_CANCELLED": "the task was cancelled",
     "MESSAGE_METHOD_UNKNOWN": "the host does not know the call {0} (too old a XenServer version?)",
     "SR_FULL": "the storage repository is full: {0} bytes requested, {1} available",
-    "JOINING_HOST_CANNOT_HAVE_RUNNING_VMS": "the joining host has running VMs: shut them down or move them first",
+    # pool.join: the operation names the joining host and the master; {running}, {shared}, {members},
+    # {versions} and {auth} are what the module found on them (empty when it did not look)
+    "JOINING_HOST_CANNOT_HAVE_RUNNING_VMS":
+        "the joining host has running VMs{running}: shut them down or migrate them to another host first; "
+        "halted VMs may stay",
     "JOINING_HOST_CANNOT_HAVE_RUNNING_OR_SUSPENDED_VMS":
-        "the joining host has running or suspended VMs: shut them down or move them first",
-    "JOINING_HOST_CANNOT_CONTAIN_SHARED_SRS": "the joining host has shared storage: detach (forget) its shared SRs first",
+        "the joining host has running or suspended VMs{running}: shut them down or migrate them to another host first",
+    "JOINING_HOST_CANNOT_HAVE_VMS_WITH_CURRENT_OPERATIONS":
+        "a VM of the joining host has an operation in progress: wait until it ends, then join again",
+    "JOINING_HOST_CANNOT_CONTAIN_SHARED_SRS":
+        "the joining host has shared storage{shared}: unplug and forget those SRs on it first; "
+        "it gets the pool's shared SRs when it joins",
     "JOINING_HOST_CANNOT_BE_MASTER_OF_OTHER_HOSTS":
-        "the joining host is the master of a pool with other members: eject them or join them one by one",
+        "the joining host is the master of a pool with other members{members}: eject them first; "
+        "hosts join one at a time",
+    "HOSTS_NOT_COMPATIBLE":
+        "the joining host runs another product or platform version than the pool master{versions}: "
+        "install the master's product and version on it",
+    "HOSTS_NOT_HOMOGENEOUS":
+        "the joining host does not match the pool master ({0}){versions}: give it the master's version and updates, "
+        "and CPUs of the master's vendor",
     "POOL_JOINING_HOST_MUST_HAVE_SAME_PRODUCT_VERSION":
-        "the joining host runs another product version than the pool master: update it to the master's version",
-    "POOL_JOINING_HOST_MUST_HAVE_SAME_API_VERSION": "the joining host has API version {0}, the master {1}: update it",
+        "the joining host runs another product version than the pool master{versions}: update it to the master's version",
+    "POOL_JOINING_HOST_MUST_HAVE_SAME_API_VERSION":
+        "the joining host has API version {0}, the master {1}: update it to the master's version",
+    "POOL_JOINING_HOST_MUST_HAVE_SAME_DB_SCHEMA":
+        "the joining host has database schema {0}, the master {1}: update it to the master's version",
     "POOL_JOINING_EXTERNAL_AUTH_MISMATCH":
-        "the joining host's external authentication (Active Directory) differs from the pool's: make them the same",
-    "JOINING_HOST_CONNECTION_FAILED": "the joining host could not reach the pool master at its address",
+        "the joining host's external authentication{auth} differs from the pool master's: disable it on the joining "
+        "host, or enable the master's on it, before the join",
+    "POOL_JOINING_HOST_HAS_BONDS": "the joining host has bonds: remove them on it first; make bonds after the join",
+    "POOL_JOINING_HOST_HAS_TUNNELS": "the joining host has tunnels: remove them on it first",
+    "POOL_JOINING_HOST_HAS_NETWORK_SRIOVS": "the joining host has SR-IOV networks: remove them on it first",
+    "POOL_JOINING_HOST_HAS_NON_MANAGEMENT_VLANS":
+        "the joining host has VLANs other than its management one: remove them on it first; the pool's VLANs reach it "
+        "when it joins",
+    "POOL_JOINING_HOST_MANAGEMENT_VLAN_DOES_NOT_MATCH":
+        "the joining host's management interface is on VLAN {0}, the pool's on VLAN {1}: move it to the pool's VLAN",
+    "POOL_JOINING_HOST_TLS_VERIFICATION_MISMATCH":
+        "TLS verification is enabled on only one of the joining host and the pool: enable it on both first",
+    "JOINING_HOST_CONNECTION_FAILED":
+        "the joining host could not connect to the pool master: check that it reaches the master's address",
     "HOST_CANNOT_DESTROY_SELF": "the pool master cannot be ejected: designate another master first",
     "HA_IS_ENABLED": "HA is enabled on the pool: disable it first",
     "VDI_IN_USE": "a disk of this storage is in use by a running VM: shut the VM down or move its disks first",
@@ -45,13 +78,25 @@ FRIENDLY = {
 }
 
 
-class XenAPIError(Exception):
-    """A failure XenAPI answered: code and parameters as xapi sent them (secrets masked)."""
+class _Facts(string.Formatter):
+    """str.format where a named field nobody gave is empty."""
 
-    def __init__(self, code, params=(), method=None, secrets=()):
+    def get_value(self, key, args, kwargs):
+        if isinstance(key, str):
+            return kwargs.get(key, "")
+        return super().get_value(key, args, kwargs)
+
+
+class XenAPIError(Exception):
+    """A failure XenAPI answered: code and parameters as xapi sent them (secrets masked).
+
+    facts: named texts for the friendly message (e.g. running=" (vm1, vm2)"), masked too."""
+
+    def __init__(self, code, params=(), method=None, secrets=(), facts=None):
         self.code = str(code)
         self.params = [mask(str(p), secrets) for p in params]
         self.method = method
+        self.facts = {str(k): mask(str(v), secrets) for k, v in (facts or {}).items()}
         super().__init__(self.message)
 
     @property
@@ -60,7 +105,7 @@ class XenAPIError(Exception):
         text = None
         if template is not None:
             try:
-                text = template.format(*self.params)
+                text = _Facts().format(template, *self.params, **self.facts)
             except IndexError:
                 text = None
         detail = "%s %s" % (self.code, self.params) if self.params else self.code
