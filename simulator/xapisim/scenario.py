@@ -6,6 +6,7 @@ file with the same keys works. Every address must be on loopback (127.0.0.0/8).
 A pool may set its own `product` (overriding the top-level one), and a pool or one of its
 hosts may start with external authentication enabled: `external_auth: {type: AD, service_name:
 example.test}` leaves the host fields as host.enable_external_auth would [xenapi-notes §3.2].
+A top-level `directory:` is the domain those pools join: users, groups, OUs (xapisim/directory/builtin.py).
 """
 
 import ipaddress
@@ -14,6 +15,7 @@ import os
 import yaml
 
 from . import install, populate
+from .directory import builtin as builtin_directory
 from .values import NULL_REF
 from .world import World
 
@@ -98,6 +100,11 @@ def build(name_or_path, speed=1.0, root_password="xapisim", seed=0):
     world.scenario_name = name
     world.description = data.get("description", "")
     default_product = _product(data.get("product", "xenserver"), "product")
+    if data.get("directory") is not None:
+        try:
+            world.directory = builtin_directory.from_spec(data["directory"])
+        except builtin_directory.SpecError as exc:
+            raise ScenarioError(str(exc)) from None
     seen = set()
     for pool_index, pool_spec in enumerate(data["pools"]):
         product = _product(pool_spec.get("product", default_product), "pools[%d].product" % pool_index)

@@ -78,6 +78,7 @@ class World:
         self.tasks = set()  # running Async threads
         self.tasks_lock = threading.Lock()
         self.on_hosts_changed = None  # fn(): called when addresses start or stop answering (the server listens)
+        self.directory = None  # the domain external authentication asks (xapisim.directory), if any
 
     def add_pool(self, name):
         pool = Pool(self, name)
