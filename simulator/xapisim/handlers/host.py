@@ -1,5 +1,6 @@
-"""Host calls: memory, time, enable/disable, evacuate, reboot/shutdown/power_on, hostname,
-allowed ops [xenapi-notes §3.3; xen-api ocaml/xapi/xapi_host.ml, xapi_host_helpers.ml]."""
+"""Host calls: memory, time, enable/disable, evacuate, reboot/shutdown/power_on, power-on mode,
+syslog, hostname, allowed ops [xenapi-notes §3.3; xen-api ocaml/xapi/xapi_host.ml,
+xapi_host_helpers.ml, vm_evacuation.ml, xapi_secret.ml]."""
 
 import datetime
 import string
@@ -145,11 +146,14 @@ def assert_can_evacuate(call, host):
 
 def migrate(call, vm, target):
     """What a pool_migrate leaves: the VM resident on the target with a new domain."""
-    db = call.db
+    _move(call.db, call.pool, vm, target)
+
+
+def _move(db, pool_, vm, target):
     with db.lock:
         record = db.update("VM", vm, resident_on=target, domid=next_domid(db))
         for console in record["consoles"]:
-            db.update("console", console, location="https://%s/console?ref=%s" % (call.pool.address_of(target), vm))
+            db.update("console", console, location="https://%s/console?ref=%s" % (pool_.address_of(target), vm))
 
 
 @handles("host.evacuate")
@@ -171,8 +175,10 @@ def evacuate(call, host, network, evacuate_batch_size):
 # ---- power -----------------------------------------------------------------------------------
 
 def _power_off(world, pool_, host, reboot, task):
-    """The host goes down: its VMs are halted, PBDs unplugged, it is not live, its address refuses
-    connections; a reboot brings it back (enabled) after the boot time."""
+    """The host goes down. First xapi's prepare_for_poweroff (vm_evacuation.ensure_no_vms): the
+    VMs the evacuation plan can place move to the other enabled hosts, the others are shut down;
+    then PBDs are unplugged, the host is not live, its address refuses connections; a reboot
+    brings it back (enabled) after the boot time."""
     from .vm_lifecycle import halt_in_db
 
     db = pool_.db
@@ -180,6 +186,9 @@ def _power_off(world, pool_, host, reboot, task):
         return
     address = pool_.address_of(host)
     with db.lock:
+        for vm, target in evacuation_plan(db, host).items():
+            if not isinstance(target, tuple):
+                _move(db, pool_, vm, target)
         for vm in list(db.get("host", host)["resident_VMs"]):
             if not db.get("VM", vm)["is_control_domain"]:
                 halt_in_db(db, vm)
@@ -268,6 +277,40 @@ def power_on(call, host):
         db.update("host", host, current_operations={task: "power_on"})
     world = call.world
     world.clock.later(pool.HOST_BOOT, lambda: _power_on(world, call.pool, host, task))
+
+
+@handles("host.set_power_on_mode")
+def set_power_on_mode(call, self, power_on_mode, power_on_config):
+    """xapi_host.set_power_on_mode: no check of the mode (empty, wake-on-lan, IPMI, or the name of
+    a custom power-on script; the iLO and DRAC scripts are gone from newer xapi). The secrets the
+    old configuration names (keys ending in password_secret hold a secret's uuid) are destroyed,
+    even when the new configuration names them again (Xapi_secret.clean_out_passwds)."""
+    db = call.db
+    with db.lock:
+        old = db.get("host", self)["power_on_config"]
+        db.update("host", self, power_on_mode=power_on_mode, power_on_config=dict(power_on_config))
+        for key, uuid in old.items():
+            if key.endswith("password_secret"):
+                secret = db.find_one("secret", uuid=uuid)
+                if secret is not None:
+                    db.delete("secret", secret)
+
+
+def _check_live(call, host):
+    """message_forwarding.check_live: a call forwarded to a member that is down fails."""
+    if host != call.pool.master and not placement.host_is_live(call.db, host):
+        raise Failure("HOST_OFFLINE", host)
+
+
+@handles("host.syslog_reconfigure")
+def syslog_reconfigure(call, host):
+    """The host rereads logging:syslog_destination and runs xe-syslog-reconfigure --remote=<it>
+    (or --noremote when empty). What it applied is kept in the host's private state."""
+    db = call.db
+    record = db.get("host", host)
+    _check_live(call, host)
+    with db.lock:
+        db.private.setdefault(host, {})["syslog_remote"] = record["logging"].get("syslog_destination", "")
 
 
 @handles("host.set_hostname_live")
