@@ -1,14 +1,27 @@
 # Copyright (c) xapi.xenserver contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""One host: settings, enable/disable with evacuation, reboot and shutdown (waited on)."""
+"""One host: names and tags, service settings (_host_settings), enable/disable with evacuation,
+reboot and shutdown (waited on)."""
 
 import time
 
+from . import _host_settings
 from ._diff import Differences
 from ._errors import InputError, XenAPIConnectionError, XenAPIError, XenAPITimeout
 from ._lookup import find
 from ._tasks import run_async
+
+# why a VM cannot leave, from host.get_vms_which_prevent_evacuation's codes
+REASONS = {
+    "VM_REQUIRES_SR": "its disks are on an SR the other hosts cannot reach",
+    "VM_REQUIRES_NETWORK": "its network is not on the other hosts",
+    "HOST_NOT_ENOUGH_FREE_MEMORY": "no other host has enough free memory",
+    "NO_HOSTS_AVAILABLE": "no other host is enabled and live",
+    "HOST_EVACUATE_VM_NOT_HA_PROTECTED": "HA does not protect it",
+    "VM_IS_IMMOBILE": "it may not move",
+    "VM_LACKS_FEATURE": "it has no PV drivers",
+}
 
 
 class HostManager:
@@ -16,7 +29,7 @@ class HostManager:
         self.module = module
         self.params = module.params
         self.diff = Differences()
-        self.calls = []
+        self.calls = []  # (method, *args), or a function of the client
 
     def run(self):
         client = self.module.client
@@ -25,43 +38,44 @@ class HostManager:
         self._simple("name", host["name_label"], params["name_label"], "host.set_name_label", ref)
         self._simple("description", host["name_description"], params["description"], "host.set_name_description", ref)
         self._simple("host_name", host["hostname"], params["host_name"], "host.set_hostname_live", ref)
-        for key, value in sorted((params["other_config"] or {}).items()):
-            if host["other_config"].get(key) != value:
-                self.diff.add("other_config.%s" % key, host["other_config"].get(key), value)
+        for key, value in sorted(_host_settings.string_map("other_config", params["other_config"]).items()):
+            if self.diff.compare("other_config.%s" % key, host["other_config"].get(key), value):
                 if key in host["other_config"]:
-                    self.calls.append(("host.remove_from_other_config", [ref, key]))
-                self.calls.append(("host.add_to_other_config", [ref, key, value]))
+                    self.calls.append(("host.remove_from_other_config", ref, key))
+                self.calls.append(("host.add_to_other_config", ref, key, value))
         if params["tags"] is not None and set(params["tags"]) != set(host["tags"]):
             self.diff.add("tags", sorted(host["tags"]), sorted(set(params["tags"])))
-            self.calls += [("host.add_tags", [ref, t]) for t in sorted(set(params["tags"]) - set(host["tags"]))]
-            self.calls += [("host.remove_tags", [ref, t]) for t in sorted(set(host["tags"]) - set(params["tags"]))]
+            self.calls += [("host.add_tags", ref, t) for t in sorted(set(params["tags"]) - set(host["tags"]))]
+            self.calls += [("host.remove_tags", ref, t) for t in sorted(set(host["tags"]) - set(params["tags"]))]
+        self.calls += _host_settings.HostSettings(client, ref, host, self.diff).plan(params)
         live = client.call("host_metrics.get_live", host["metrics"])
         power = params["power"]
         if power == "shutdown" and not live:
             power = None
-        wants_disabled = params["enabled"] is False or power is not None
+        disable = live and host["enabled"] and (params["enabled"] is False or power is not None)
         if params["enabled"] is not None and params["enabled"] != host["enabled"] and power is None:
             self.diff.add("enabled", host["enabled"], params["enabled"])
-        if wants_disabled and host["enabled"] and live:
-            others = self._guests(client, host)
-            if others and (params["evacuate"] or power is not None):
-                self._check_evacuation(client, ref, host)
-                self.diff.add("evacuated", False, True)
-            elif others and power is None:
-                pass  # disabled only: running VMs stay where they are
+        # enabled=false alone only disables: running VMs stay; evacuate (or a power change) moves them first
+        evacuate = live and (power is not None or (params["enabled"] is False and params["evacuate"])) \
+            and bool(self._guests(client, host))
+        if evacuate:
+            self._check_evacuation(client, ref, host)
+            self.diff.add("evacuated", False, True)
         if power is not None:
             self.diff.add("power", "running" if live else "off", power)
         changed = self.diff.changed
         if changed and not self.module.check_mode:
-            for method, args in self.calls:
-                client.call(method, *args)
-            self._enable_power(client, ref, host, live, power)
+            for call in self.calls:
+                if callable(call):
+                    call(client)
+                else:
+                    client.call(call[0], *call[1:])
+            self._enable_power(client, ref, host, disable, evacuate, power)
         return {"changed": changed, "host": self._view(self.module.client, ref), "diff": self.diff.diff()}
 
     def _simple(self, key, current, desired, method, ref):
-        if desired is not None and desired != current:
-            self.diff.add(key, current, desired)
-            self.calls.append((method, [ref, desired]))
+        if self.diff.compare(key, current, desired):
+            self.calls.append((method, ref, desired))
 
     @staticmethod
     def _guests(client, host):
@@ -69,19 +83,22 @@ class HostManager:
         return [vm for vm in host["resident_VMs"] if not client.call("VM.get_is_control_domain", vm)]
 
     def _check_evacuation(self, client, ref, host):
+        """Before any change: the VMs that cannot leave the host, by name and why."""
         blocking = client.call("host.get_vms_which_prevent_evacuation", ref)
         if blocking:
-            names = sorted("%s (%s)" % (client.call("VM.get_name_label", vm), reason[0]) for vm, reason in blocking.items())
-            raise InputError("evacuate: these VMs cannot leave %s: %s" % (host["name_label"], ", ".join(names)))
+            names = sorted("%s (%s: %s)" % (client.call("VM.get_name_label", vm), reason[0], REASONS.get(reason[0], "see xapi"))
+                           for vm, reason in blocking.items())
+            raise InputError("evacuate: these VMs cannot leave %s, nothing was changed: %s"
+                             % (host["name_label"], "; ".join(names)))
 
-    def _enable_power(self, client, ref, host, live, power):
-        params, timeout = self.params, self.params["timeout"]
-        if (params["enabled"] is False or power) and host["enabled"] and live:
+    def _enable_power(self, client, ref, host, disable, evacuate, power):
+        timeout = self.params["timeout"]
+        if disable:
             client.call("host.disable", ref)
-            if (params["evacuate"] or power) and self._guests(client, host):
-                run_async(client, "host.evacuate", ref, timeout=timeout, operation="evacuation of %s" % host["name_label"])
+        if evacuate:
+            run_async(client, "host.evacuate", ref, timeout=timeout, operation="evacuation of %s" % host["name_label"])
         if power is None:
-            if params["enabled"] is True and not host["enabled"]:
+            if self.params["enabled"] is True and not host["enabled"]:
                 client.call("host.enable", ref)
             return
         client.call("host.reboot" if power == "rebooted" else "host.shutdown", ref)
@@ -121,7 +138,9 @@ class HostManager:
             host = client.call("host.get_record", ref)
         except XenAPIError:
             return None
-        return {"uuid": host["uuid"], "name": host["name_label"], "description": host["name_description"],
+        view = {"uuid": host["uuid"], "name": host["name_label"], "description": host["name_description"],
                 "hostname": host["hostname"], "address": host["address"], "enabled": host["enabled"],
                 "other_config": host["other_config"], "tags": host["tags"],
                 "resident_vms": len(host["resident_VMs"]) - 1}
+        view.update(_host_settings.view(client, ref, host))
+        return view

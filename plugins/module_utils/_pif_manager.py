@@ -16,7 +16,8 @@ MODES = {"dhcp": "DHCP", "static": "Static", "none": "None"}
 IPV6_MODES = {"dhcp": "DHCP", "static": "Static", "autoconf": "Autoconf", "none": "None"}
 
 
-def _ipv4(option, text):
+def ipv4_address(option, text):
+    """One IPv4 address as text, or an InputError naming the option."""
     try:
         return str(ipaddress.IPv4Address(str(text).strip()))
     except ValueError:
@@ -65,6 +66,20 @@ def _split_dns(text):
     return v4, v6
 
 
+def ipv4_settings(record):
+    """A PIF record's IPv4 configuration: {mode (dhcp, static, none), ip, netmask, gateway, dns (the IPv4 servers)}."""
+    return {"mode": record["ip_configuration_mode"].lower(), "ip": record["IP"], "netmask": record["netmask"],
+            "gateway": record["gateway"], "dns": _split_dns(record["DNS"])[0]}
+
+
+def reconfigure_ip_call(pif, settings):
+    """The PIF.reconfigure_ip call that gives a PIF these IPv4 settings (address and netmask only with static;
+    xapi keeps the PIF's IPv6 DNS servers): (method, *args)."""
+    static = settings["mode"] == "static"
+    return ("PIF.reconfigure_ip", pif, MODES[settings["mode"]], settings["ip"] if static else "",
+            settings["netmask"] if static else "", settings["gateway"], ",".join(settings["dns"]))
+
+
 class PifManager:
     def __init__(self, module):
         self.module = module
@@ -96,12 +111,12 @@ class PifManager:
             raise InputError("%s: not with mode=none" % given[0])
         desired = {"mode": mode, "ip": None, "netmask": None, "gateway": None, "dns": None}
         if mode == "static":
-            desired["ip"] = _ipv4("ip", params["ip"])
+            desired["ip"] = ipv4_address("ip", params["ip"])
             desired["netmask"] = _netmask(params["netmask"])
         if params["gateway"] is not None:
-            desired["gateway"] = _ipv4("gateway", params["gateway"]) if params["gateway"] else ""
+            desired["gateway"] = ipv4_address("gateway", params["gateway"]) if params["gateway"] else ""
         if params["dns"] is not None:
-            desired["dns"] = [_ipv4("dns", entry) for entry in params["dns"]]
+            desired["dns"] = [ipv4_address("dns", entry) for entry in params["dns"]]
         return desired
 
     def _desired_ipv6(self):
@@ -173,8 +188,7 @@ class PifManager:
         for key in keys:
             differ = self.diff.compare(key, current[key], after[key]) or differ
         if differ:
-            calls.append(("PIF.reconfigure_ip", pif, MODES[desired["mode"]], after["ip"] if desired["mode"] == "static" else "",
-                          after["netmask"] if desired["mode"] == "static" else "", after["gateway"], ",".join(after["dns"])))
+            calls.append(reconfigure_ip_call(pif, after))
 
     def _plan_ipv6(self, pif, record, current, desired, calls):
         if desired is None:
@@ -237,12 +251,11 @@ class PifManager:
     # ---- the result --------------------------------------------------------------------------------
     def _view(self, record):
         client = self.client
-        v4 = _split_dns(record["DNS"])[0]
         addresses = [address for address in record["IPv6"] if address]
-        return {"host": self.host_record["name_label"], "device": record["device"],
-                "mode": record["ip_configuration_mode"].lower(), "ip": record["IP"], "netmask": record["netmask"],
-                "gateway": record["gateway"], "dns": v4,
-                "ipv6": {"mode": record["ipv6_configuration_mode"].lower(), "address": addresses[0] if addresses else None,
-                         "gateway": record["ipv6_gateway"]},
-                "management": record["management"], "attached": record["currently_attached"], "mac": record["MAC"],
-                "network": client.call("network.get_name_label", record["network"])}
+        view = {"host": self.host_record["name_label"], "device": record["device"]}
+        view.update(ipv4_settings(record))
+        view["ipv6"] = {"mode": record["ipv6_configuration_mode"].lower(), "address": addresses[0] if addresses else None,
+                        "gateway": record["ipv6_gateway"]}
+        view.update(management=record["management"], attached=record["currently_attached"], mac=record["MAC"],
+                    network=client.call("network.get_name_label", record["network"]))
+        return view
