@@ -1,5 +1,5 @@
 """python -m xapisim serve --scenario NAME|FILE --state-dir DIR [--port N] [--no-tls] [--speed F]
-                          [--detach] [--lifetime S]
+                          [--detach] [--lifetime S] [--directory ldap://127.0.0.1]
 python -m xapisim stop --state-dir DIR
 python -m xapisim scenarios
 """
@@ -14,6 +14,7 @@ import threading
 import time
 
 from . import scenario
+from .directory import parse_url as parse_directory_url
 from .scenario import ScenarioError, builtin_names
 from .simulator import Simulator
 
@@ -35,6 +36,9 @@ def _parser():
                        help="run in the background; print endpoints.json once it is serving (stop it with 'stop')")
     serve.add_argument("--lifetime", type=float, default=None,
                        help="stop by itself after this many seconds (a safety net for test runs)")
+    serve.add_argument("--directory", default=None,
+                       help="ldap://ADDRESS[:PORT] or ldaps://...: every pool's external auth asks this Active "
+                            "Directory (e.g. scripts/samba-dc) instead of the scenario's; loopback only")
     serve.add_argument("--verbose", action="store_true")
     stop = commands.add_parser("stop", help="stop a simulator started with serve --detach")
     stop.add_argument("--state-dir", required=True)
@@ -51,8 +55,8 @@ def _serve(args):
                         format="xapisim: %(levelname)s %(message)s")
     try:
         sim = Simulator(args.scenario, speed=args.speed, password=args.password, tls=not args.no_tls,
-                        port=args.port, state_dir=args.state_dir).serve()
-    except ScenarioError as exc:
+                        port=args.port, state_dir=args.state_dir, directory=args.directory).serve()
+    except (ScenarioError, ValueError) as exc:
         print("xapisim: %s" % exc, file=sys.stderr)
         return 2
     except OSError as exc:
@@ -76,8 +80,10 @@ def _serve(args):
 def _detach(args):
     """Fork a server into its own session; wait until it serves; print its endpoints."""
     try:
-        scenario.load(args.scenario)  # a bad scenario is said here, not in a log nobody reads
-    except ScenarioError as exc:
+        scenario.load(args.scenario)  # a bad scenario or directory is said here, not in a log nobody reads
+        if args.directory:
+            parse_directory_url(args.directory)
+    except (ScenarioError, ValueError) as exc:
         print("xapisim: %s" % exc, file=sys.stderr)
         return 2
     os.makedirs(args.state_dir, exist_ok=True)

@@ -48,3 +48,27 @@ def install_roles(db, model):
 def roles_allowing(db, permission_name):
     return [ref for ref, record in db.tables["role"].items()
             if not record["is_internal"] and role_ref(permission_name) in record["subroles"]]
+
+
+def permissions_of(db, role):
+    """Xapi_role.get_permissions: the leaves under a role; a permission is its own leaf."""
+    subroles = db.get("role", role)["subroles"]
+    if not subroles:
+        return [role]
+    found = []
+    for subrole in subroles:
+        for permission in permissions_of(db, subrole):
+            if permission not in found:
+                found.append(permission)
+    return found
+
+
+def session_permissions(db, roles):
+    """What a session of someone holding `roles` may do (Xapi_session.get_permissions): the
+    names of the roles and of every permission under them."""
+    names = set()
+    for role in roles:
+        if db.exists("role", role):
+            names.add(db.get("role", role)["name_label"])
+            names.update(db.get("role", p)["name_label"] for p in permissions_of(db, role))
+    return names

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 
+from . import directory as directories
 from . import scenario as scenarios
 from .dispatch import dispatch
 from .tls import CertificateAuthority
@@ -23,7 +24,7 @@ CONTROL_ADDRESS = "127.0.0.1"
 
 class Simulator:
     def __init__(self, scenario="standalone", speed=1.0, password=None, tls=True, port=0, state_dir=None,
-                 seed=0):
+                 seed=0, directory=None):
         self.scenario = scenario
         self.speed = speed
         self.password = password or secrets.token_urlsafe(12)
@@ -38,6 +39,8 @@ class Simulator:
         self.listeners = None
         self.world = None
         self._load_lock = threading.Lock()
+        # --directory: a real AD every pool of every scenario loaded authenticates against
+        self.directory = directories.from_url(directory) if directory else None
         self.load(scenario)
 
     # ---- the world ---------------------------------------------------------------------------
@@ -46,6 +49,8 @@ class Simulator:
         with self._load_lock:
             world = scenarios.build(scenario, speed=self.speed if self.world is None else self.world.clock.speed,
                                     root_password=self.password, seed=self.seed)
+            if self.directory is not None:
+                world.directory = self.directory
             old, self.world, self.scenario = self.world, world, scenario
             world.on_hosts_changed = self._hosts_changed
             # a world is hundreds of thousands of long-lived objects: keep the cyclic GC off them

@@ -10,15 +10,16 @@ pam.Pam (the host's local accounts, for auth_type PAM).
 A backend never keeps a password where it could be seen: not in a record, a log or an error.
 """
 
+import ipaddress
+import urllib.parse
+
 # Failure classes of xapi's Auth_signature.Auth_service_error, as the suffix xapi gives the
-# error code (AUTH_ENABLE_FAILED + suffix).
+# error code (AUTH_ENABLE_FAILED + suffix). The winbind plugin of XenServer 8 raises only these:
+# its message table has no entry for PERMISSION_DENIED, UNAVAILABLE, INVALID_OU or INVALID_ACCOUNT
+# (the removed PBIS plugin had), so a refused OU or right is a plain AUTH_ENABLE_FAILED.
 GENERIC = ""
 LOOKUP = "_DOMAIN_LOOKUP_FAILED"
 CREDENTIALS = "_WRONG_CREDENTIALS"
-PERMISSION_DENIED = "_PERMISSION_DENIED"
-UNAVAILABLE = "_UNAVAILABLE"
-INVALID_OU = "_INVALID_OU"
-INVALID_ACCOUNT = "_INVALID_ACCOUNT"
 NO_TRUSTED_CERTS = "_NO_TRUSTED_CERTS"
 
 IDMAP_BASE = 3000000  # winbind's idmap range on a XenServer host: uid/gid = base + RID
@@ -152,6 +153,25 @@ def _bool(value):
 
 def rid_of(sid):
     return int(sid.rsplit("-", 1)[1])
+
+
+def parse_url(url):
+    """-> (use_ssl, address, port); a ValueError that says why for anything but ldap(s) on loopback."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
+        raise ValueError("--directory: %r is not an ldap:// or ldaps:// URL" % url)
+    if parts.username or parts.password or parts.path not in ("", "/"):
+        raise ValueError("--directory: give only ldap[s]://ADDRESS[:PORT]; the credentials are the ones "
+                         "pool.enable_external_auth is given")
+    try:
+        address = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        raise ValueError("--directory: %r is not an IP address" % parts.hostname) from None
+    if not address.is_loopback:
+        raise ValueError("--directory: %s is not a loopback address (127.0.0.0/8, ::1); the simulator talks "
+                         "to nothing else" % address)
+    use_ssl = parts.scheme == "ldaps"
+    return use_ssl, str(address), parts.port or (636 if use_ssl else 389)
 
 
 def from_url(url):

@@ -8,7 +8,9 @@ from .registry import handles
 
 # xapi waits before refusing a password, against brute force; simulated seconds.
 FAILED_LOGIN_DELAY = 5.0
-AUTHENTICATORS = []  # fn(call, uname, pwd) -> session fields or None; external auth adds one
+# fn(call, host, uname, pwd) -> (session fields, role and permission names), None when it does
+# not apply, or raises the refusal; external auth adds one (external_login.py)
+AUTHENTICATORS = []
 
 
 def root_password(db, host):
@@ -20,13 +22,15 @@ def password_matches(given, expected):
 
 
 def authenticate(call, host, uname, pwd):
-    """Session fields for valid credentials; SESSION_AUTHENTICATION_FAILED after the delay."""
+    """Session fields for valid credentials; SESSION_AUTHENTICATION_FAILED after the delay.
+    root is always checked locally; other users only by external auth, when it is enabled."""
     if uname == "root" and password_matches(pwd, root_password(call.db, host)):
         return {"is_local_superuser": True, "auth_user_name": "root"}, None
-    for authenticator in AUTHENTICATORS:
-        found = authenticator(call, uname, pwd)
-        if found is not None:
-            return found
+    if uname != "root":
+        for authenticator in AUTHENTICATORS:
+            found = authenticator(call, host, uname, pwd)
+            if found is not None:
+                return found
     call.clock.wait(FAILED_LOGIN_DELAY)
     raise Failure("SESSION_AUTHENTICATION_FAILED", uname, "Authentication failure")
 
@@ -93,14 +97,31 @@ def change_password(call, old_pwd, new_pwd):
         call.db.private.setdefault(host, {})["root_password"] = new_pwd
 
 
+def _subject_identifiers(db, record):
+    """The SIDs a session of an external user stands for: its user's, and its subject's when
+    that is one of the user's groups."""
+    sids = {record["auth_user_sid"]}
+    subject = db.tables["subject"].get(record["subject"])
+    if subject is not None:
+        sids.add(subject["subject_identifier"])
+    return sids - {""}
+
+
 @handles("session.get_all_subject_identifiers")
 def get_all_subject_identifiers(call):
-    sids = {rec["auth_user_sid"] for rec in call.db.records("session").values()}
-    return sorted(sid for sid in sids if sid)
+    db = call.db
+    sids = set()
+    for record in db.records("session").values():
+        if not record["is_local_superuser"]:
+            sids |= _subject_identifiers(db, record)
+    return sorted(sids)
 
 
 @handles("session.logout_subject_identifier")
 def logout_subject_identifier(call, subject_identifier):
-    for session, record in call.db.records("session").items():
-        if record["auth_user_sid"] == subject_identifier and session != call.session:
+    """Every session of that user or group ends, but the caller's and the local superuser's."""
+    db = call.db
+    for session, record in db.records("session").items():
+        if (not record["is_local_superuser"] and session != call.session
+                and subject_identifier in _subject_identifiers(db, record)):
             close_session(call, session)
