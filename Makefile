@@ -13,7 +13,7 @@ STAMP_OLD := $(VENV_OLD)/.installed
 MAIN_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 STATE := .state/demo
 
-.PHONY: demo test test-simulator sanity sanity-main sanity-old units integration lint bench clean
+.PHONY: demo test test-simulator samba sanity sanity-main sanity-old units integration lint bench clean
 
 $(STAMP): requirements/simulator.txt requirements/ansible-2.21.txt simulator/pyproject.toml
 	@test -n "$(PYTHON_MAIN)" || { echo "make: no Python >= 3.12 found"; exit 1; }
@@ -29,7 +29,12 @@ $(STAMP_OLD): requirements/ansible-2.19.txt
 
 test: test-simulator sanity units integration lint
 
-test-simulator: $(STAMP)
+# the Samba AD DC the simulator's directory tests start (scripts/samba-dc); installed only when missing
+samba:
+	@PATH="$$PATH:/usr/sbin:/sbin" command -v samba > /dev/null || { apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y samba winbind krb5-user ldb-tools; }
+
+test-simulator: $(STAMP) samba
 	cd simulator && ../$(PY) -m pytest -q -p no:cacheprovider tests
 
 sanity: sanity-main sanity-old
