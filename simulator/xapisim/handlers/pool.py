@@ -176,6 +176,18 @@ def _assert_sr_can_host_statefile(db, sr, size):
         raise Failure("SR_SOURCE_SPACE_INSUFFICIENT", sr)
 
 
+def _find_or_create_vdi(db, sr, kind, size, name, description):
+    """xha_statefile.ml / xha_metadata_vdi.ml find_or_create: an SR's VDI of that type and at least
+    that size is used again (HA enabled a second time makes no new ones); else a new one."""
+    for vdi in db.get("SR", sr)["VDIs"]:
+        record = db.get("VDI", vdi)
+        if record["type"] == kind and record["virtual_size"] >= size:
+            return vdi
+    return db.create("VDI", {"name_label": name, "name_description": description, "SR": sr, "virtual_size": size,
+                             "physical_utilisation": size, "type": kind, "sharable": True, "managed": True,
+                             "sm_config": {"type": "raw"}})
+
+
 @handles("pool.enable_ha")
 def enable_ha(call, heartbeat_srs, configuration):
     db = call.db
@@ -203,13 +215,8 @@ def enable_ha(call, heartbeat_srs, configuration):
         _assert_sr_can_host_statefile(db, sr, STATEFILE_SIZE + REDO_LOG_SIZE)
         call.spend(HA_ENABLE_PER_HOST * len(db.refs("host")))
         with db.lock:
-            statefile = db.create("VDI", {"name_label": "Statefile for HA", "name_description": "Used for storage heartbeating",
-                                          "SR": sr, "virtual_size": STATEFILE_SIZE, "physical_utilisation": STATEFILE_SIZE,
-                                          "type": "ha_statefile", "sharable": True, "managed": True,
-                                          "sm_config": {"type": "raw"}})
-            db.create("VDI", {"name_label": "Metadata for HA", "name_description": "Used for master failover",
-                              "SR": sr, "virtual_size": REDO_LOG_SIZE, "physical_utilisation": REDO_LOG_SIZE,
-                              "type": "redo_log", "sharable": True, "managed": True, "sm_config": {"type": "raw"}})
+            statefile = _find_or_create_vdi(db, sr, "ha_statefile", STATEFILE_SIZE, "Statefile for HA", "Used for storage heartbeating")
+            _find_or_create_vdi(db, sr, "redo_log", REDO_LOG_SIZE, "Metadata for HA", "Used for master failover")
             tolerate = db.get("pool", pool_ref)["ha_host_failures_to_tolerate"]
             db.update("pool", pool_ref, ha_enabled=True, ha_statefiles=[statefile], ha_configuration=dict(configuration),
                       ha_cluster_stack="xhad", ha_plan_exists_for=tolerate, ha_overcommitted=False)
