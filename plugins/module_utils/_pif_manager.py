@@ -96,10 +96,12 @@ class PifManager:
         mode = params["mode"]
         given = [name for name in ("ip", "netmask", "gateway", "dns") if params[name] is not None]
         if mode is None:
-            if given:
+            if not given:
+                return None
+            if params["ip"] is not None or params["netmask"] is not None:
                 raise InputError("mode: needed with %s (static, dhcp or none)" % ", ".join(given))
-            return None
-        if mode == "static":
+            # only gateway or DNS: the device keeps its mode (_keep_mode)
+        elif mode == "static":
             for name in ("ip", "netmask"):
                 if not params[name]:
                     raise InputError("%s: needed with mode=static" % name)
@@ -152,6 +154,8 @@ class PifManager:
         ipv6 = self._desired_ipv6()
         self.client = self.module.client
         pif, record = self._find_pif()
+        ipv4 = self._keep_mode(record, ipv4)
+        self._assert_management_keeps_ipv4(record, ipv4)
         if self.params["management"] is False and record["management"]:
             raise InputError("management: %s is the management interface of %s; move it by setting management: true on "
                              "another device" % (self.params["device"], self.host_record["name_label"]))
@@ -169,6 +173,31 @@ class PifManager:
             return {"changed": True, "pif": self._predicted(current), "diff": self.diff.diff()}
         self._apply(pif, calls)
         return {"changed": True, "pif": self._view(self.client.call("PIF.get_record", pif)), "diff": self.diff.diff()}
+
+    def _keep_mode(self, record, desired):
+        """Only gateway or DNS given: the device keeps its IPv4 mode, and its address when static."""
+        if desired is None or desired["mode"] is not None:
+            return desired
+        mode = record["ip_configuration_mode"].lower()
+        if mode == "none":
+            given = [name for name in ("gateway", "dns") if self.params[name] is not None]
+            raise InputError("mode: needed with %s; %s of %s has no IPv4 configuration (give mode: static with ip and "
+                             "netmask, or mode: dhcp)" % (", ".join(given), record["device"], self.host_record["name_label"]))
+        static = mode == "static"
+        return dict(desired, mode=mode, ip=record["IP"] if static else None, netmask=record["netmask"] if static else None)
+
+    def _assert_management_keeps_ipv4(self, record, desired):
+        """The management interface needs its IPv4 configuration; xapi's refusals (PIF_IS_MANAGEMENT_INTERFACE,
+        PIF_HAS_NO_NETWORK_CONFIGURATION) name a PIF ref only, and could come after another write."""
+        if record["primary_address_type"] != "IPv4" or (desired["mode"] if desired else record["ip_configuration_mode"].lower()) != "none":
+            return
+        device, host = record["device"], self.host_record["name_label"]
+        if record["management"] and desired:
+            raise InputError("mode: none would take the address of %s, the management interface of %s; move the management "
+                             "interface to another device first (management: true there)" % (device, host))
+        if self.params["management"] and not record["management"]:
+            raise InputError("management: %s of %s has no IPv4 configuration to carry the management interface; give "
+                             "mode: static (with ip and netmask) or mode: dhcp" % (device, host))
 
     def _plan_ipv4(self, pif, record, current, desired, calls):
         if desired is None:

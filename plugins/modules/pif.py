@@ -30,8 +30,10 @@ options:
     required: true
   mode:
     description:
-      - How the device gets its IPv4 address; needed with O(ip), O(netmask), O(gateway) or O(dns).
-      - C(static) needs O(ip) and O(netmask); C(none) removes the IPv4 configuration.
+      - How the device gets its IPv4 address; needed with O(ip) and O(netmask). With only O(gateway) or O(dns),
+        the device keeps its mode (and its address when static); a device without IPv4 configuration needs O(mode).
+      - C(static) needs O(ip) and O(netmask); C(none) removes the IPv4 configuration (refused on the management
+        interface; move that to another device first).
     type: str
     choices: [dhcp, static, none]
   ip:
@@ -65,7 +67,8 @@ options:
   management:
     description:
       - Whether the device carries the host's management interface. V(true) moves the management interface to it
-        (the device needs an IP configuration); V(false) fails on the device that carries it.
+        (the device needs an IPv4 configuration; give O(mode) when it has none); V(false) fails on the device that
+        carries it.
     type: bool
 """
 
@@ -89,6 +92,14 @@ EXAMPLES = r"""
     host: xs-a3
     device: eth1
     mode: dhcp
+
+- name: Only the DNS servers of eth1 (its mode and address stay)
+  xapi.xenserver.pif:
+    hostname: 127.0.10.1
+    password: "{{ pool_password }}"
+    host: xs-a2
+    device: eth1
+    dns: [127.0.20.53, 127.0.20.54]
 
 - name: Move the management interface of a host to eth1, at a new address
   xapi.xenserver.pif:

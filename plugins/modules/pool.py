@@ -33,7 +33,10 @@ options:
     description: SR for crash dumps (name or uuid).
     type: str
   master:
-    description: The host (name or uuid) that must be the pool master.
+    description:
+      - The host (name or uuid) that must be the pool master.
+      - xapi refuses a master change while HA is enabled; the module refuses it before any change unless the same
+        task sets O(ha.enabled=false) (HA is disabled first). With O(ha.enabled=true), the master changes first.
     type: str
   ha:
     description: High availability.
@@ -43,14 +46,17 @@ options:
         description: HA on or off.
         type: bool
       heartbeat_srs:
-        description: Shared SRs (names or uuids) for the heartbeat; needed to enable HA.
+        description:
+          - Shared SRs for VM disks (names or uuids; not ISO libraries) for the heartbeat; needed to enable HA.
+          - Checked before any change is made. Used when HA is enabled; they do not move the heartbeat of a pool
+            where HA is already on.
         type: list
         elements: str
       failures_to_tolerate:
-        description: Host failures HA plans for.
+        description: Host failures HA plans for (0 or more); may be given without O(ha.enabled).
         type: int
   other_config:
-    description: Keys of C(other_config) to set; others are left alone.
+    description: Keys of C(other_config) to set; others are left alone. Values are stored as text (booleans as C(true)/C(false)).
     type: dict
   tags:
     description: The pool's tags, exactly.
@@ -69,14 +75,33 @@ EXAMPLES = r"""
     password: "{{ pool_password }}"
     name: production
     default_sr: NFS storage
+
+- name: Enable HA with its heartbeat on the NFS SR, planning for one host failure
+  xapi.xenserver.pool:
+    hostname: 127.0.10.1
+    password: "{{ pool_password }}"
+    ha:
+      enabled: true
+      heartbeat_srs: [NFS storage]
+      failures_to_tolerate: 1
+
+- name: Make xs2 the master (HA must be off for that)
+  xapi.xenserver.pool:
+    hostname: 127.0.10.1
+    password: "{{ pool_password }}"
+    master: xs2
+    ha:
+      enabled: false
 """
 
 RETURN = r"""
 pool:
-  description: The pool (uuid, name, description, master, default_sr, suspend_image_sr, crash_dump_sr, ha, other_config, tags).
+  description:
+    - The pool (uuid, name, description, master, default_sr, suspend_image_sr, crash_dump_sr, ha, other_config, tags).
+    - C(ha) has C(enabled), C(failures_to_tolerate) and C(heartbeat_srs) (the names of the SRs holding HA's statefiles).
   returned: success
   type: dict
-  sample: {name: production, master: xs1, default_sr: NFS storage, ha: {enabled: false, failures_to_tolerate: 0}}
+  sample: {name: production, master: xs1, default_sr: NFS storage, ha: {enabled: false, failures_to_tolerate: 0, heartbeat_srs: []}}
 """
 
 from ansible_collections.xapi.xenserver.plugins.module_utils._module import XenServerModule

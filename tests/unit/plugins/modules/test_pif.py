@@ -132,3 +132,40 @@ def test_management_move_of_the_master_reconnects(sim, run_module, connection):
     sim.world.counters.reset()
     again = run_module(pif, dict(args, hostname=sim.url("127.0.30.1")))
     assert not again["changed"] and writes(sim) == []
+
+
+def test_gateway_or_dns_alone_keep_the_mode(sim, run_module, connection):
+    base = dict(connection, host="xs-a2", device="eth1")
+    assert run_module(pif, dict(base, mode="static", ip="127.0.20.2", netmask="8", dns=["127.0.20.53"]))["changed"]
+    sim.world.counters.reset()
+    dns = run_module(pif, dict(base, dns=["127.0.20.53", "127.0.20.54"], _ansible_diff=True))
+    assert dns["changed"], dns
+    assert dns["diff"] == {"before": {"dns": ["127.0.20.53"]}, "after": {"dns": ["127.0.20.53", "127.0.20.54"]}}
+    assert (dns["pif"]["mode"], dns["pif"]["ip"], dns["pif"]["netmask"]) == ("static", "127.0.20.2", "255.0.0.0")
+    assert writes(sim) == ["PIF.reconfigure_ip"]
+    sim.world.counters.reset()
+    assert not run_module(pif, dict(base, dns=["127.0.20.53", "127.0.20.54"]))["changed"] and writes(sim) == []
+    assert run_module(pif, dict(base, mode="dhcp"))["changed"]
+    gateway = run_module(pif, dict(base, gateway="127.0.20.254"))
+    assert gateway["changed"] and gateway["pif"]["mode"] == "dhcp" and gateway["pif"]["gateway"] == "127.0.20.254"
+    record = pif_record(api(sim), "xs-a2", "eth1")
+    assert (record["ip_configuration_mode"], record["gateway"], record["DNS"]) == ("DHCP", "127.0.20.254", "127.0.20.53,127.0.20.54")
+    sim.world.counters.reset()
+    unconfigured = run_module(pif, dict(connection, host="xs-a3", device="eth1", dns=["127.0.20.53"]))
+    assert unconfigured["failed"] and unconfigured["msg"] == (
+        "mode: needed with dns; eth1 of xs-a3 has no IPv4 configuration (give mode: static with ip and netmask, or mode: dhcp)")
+    assert writes(sim) == []
+
+
+def test_the_management_interface_keeps_an_ipv4_configuration(sim, run_module, connection):
+    unconfigure = run_module(pif, dict(connection, host="xs-a2", device="eth0", mode="none"))
+    assert unconfigure["failed"] and unconfigure["msg"] == (
+        "mode: none would take the address of eth0, the management interface of xs-a2; move the management interface to "
+        "another device first (management: true there)")
+    nothing = run_module(pif, dict(connection, host="xs-a3", device="eth1", management=True))
+    assert nothing["failed"] and nothing["msg"].startswith(
+        "management: eth1 of xs-a3 has no IPv4 configuration to carry the management interface; give mode: static")
+    both = run_module(pif, dict(connection, host="xs-a3", device="eth1", mode="none", management=True))
+    assert both["failed"] and both["msg"].startswith("management: eth1 of xs-a3 has no IPv4 configuration")
+    assert writes(sim) == []
+    assert pif_record(api(sim), "xs-a2", "eth0")["ip_configuration_mode"] == "Static"
