@@ -81,6 +81,7 @@ class XenAPIClient:
         self.url = normalize_url(hostname)
         self.username = username
         self._password = password or ""
+        self._extra_secrets = []  # other passwords sent in calls (AD join): masked in errors too
         self.protocol = protocol
         self.timeout = float(timeout)
         self.originator = originator
@@ -117,12 +118,25 @@ class XenAPIClient:
     def logout(self):
         try:
             if self.session_ref is not None:
-                self._rpc("session.logout", [self.session_ref])
+                try:
+                    self._rpc("session.logout", [self.session_ref])
+                except XenAPIError as exc:
+                    if exc.code != "HOST_IS_SLAVE" or not exc.params:
+                        raise
+                    # the master moved while we worked: the session lives on in the pool, so end it there
+                    self.move_to(exc.params[0])
+                    self._rpc("session.logout", [self.session_ref])
         except (XenAPIError, XenAPIConnectionError):
             pass  # the session is gone either way; xapi expires what it cannot log out
         finally:
             self.session_ref = None
             self.http.close()
+
+    def move_to(self, host):
+        """Talk to `host` from now on (same scheme and port), keeping the session: sessions belong to
+        the pool, not to one host, so a new master or a new management address still knows it."""
+        self.url = with_host(self.url, host)
+        self.http.close()
 
     def __enter__(self):
         self.login()
@@ -142,10 +156,15 @@ class XenAPIClient:
             if exc.code == "SESSION_INVALID":
                 self.login()
             elif exc.code == "HOST_IS_SLAVE" and exc.params:  # the master moved: the call was refused, not run
-                self.url = with_host(self.url, exc.params[0])
-                self.login()
+                self.move_to(exc.params[0])
             else:
                 raise
+        try:
+            return self._rpc(method, [self.session_ref] + list(params), **options)
+        except XenAPIError as exc:
+            if exc.code != "SESSION_INVALID":
+                raise
+        self.login()
         return self._rpc(method, [self.session_ref] + list(params), **options)
 
     def _rpc(self, method, params, timeout=None):
@@ -242,8 +261,13 @@ class XenAPIClient:
             raise XenAPIError(description[0], description[1:], method, self._secrets())
         return decode_xml_result(method, _plain(answer.get("Value", "")))
 
+    def add_secret(self, secret):
+        """Mask `secret` in every error this client raises from now on."""
+        if secret:
+            self._extra_secrets.append(secret)
+
     def _secrets(self):
-        return (self._password,)
+        return tuple([self._password] + self._extra_secrets)
 
 
 # ---- XML-RPC decoding: the values JSON-RPC would have given ---------------------------------

@@ -60,11 +60,15 @@ class XenServerModule:
         return self._client
 
     def reconnect(self, host):
-        """Log out, and log in again at `host` (same scheme and port): after a master change."""
-        url = self._client.url if self._client is not None else self.params["hostname"]
-        self._close()
-        self.params = dict(self.params, hostname=with_host(normalize_url(url), host))
-        return self.client
+        """Talk to `host` from now on (same scheme and port): after a master change or a new management
+        address. The session goes along (it belongs to the pool); a new login happens only if the pool
+        forgot it, so no session is left behind."""
+        if self._client is None:
+            self.params = dict(self.params, hostname=with_host(normalize_url(self.params["hostname"]), host))
+            return self.client
+        self._client.move_to(host)
+        self.params = dict(self.params, hostname=self._client.url)
+        return self._client
 
     def run(self, work):
         """result = work(self); exit_json(**result), or fail_json with a clear message. The

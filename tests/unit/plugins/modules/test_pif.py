@@ -129,6 +129,7 @@ def test_management_move_of_the_master_reconnects(sim, run_module, connection):
     assert done["pif"]["management"] and done["pif"]["ip"] == "127.0.30.1"
     call = api(sim, "127.0.30.1")
     assert call("host.get_address", call("host.get_by_name_label", "xs-a1")[0]) == "127.0.30.1"
+    assert counters(sim)["open_sessions"] == 1  # only the one of api() above: the module's followed it and ended
     sim.world.counters.reset()
     again = run_module(pif, dict(args, hostname=sim.url("127.0.30.1")))
     assert not again["changed"] and writes(sim) == []

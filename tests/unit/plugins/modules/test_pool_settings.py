@@ -91,3 +91,11 @@ def test_a_number_of_failures_the_plan_cannot_cover_changes_nothing(sim, run_mod
     assert "\n" not in refused["msg"]
     assert writes(sim) == ["pool.set_ha_host_failures_to_tolerate"]
     assert run_module(pool, connection)["pool"]["description"] == ""
+
+
+def test_a_master_change_leaves_no_session_behind(sim, run_module, connection):
+    moved = run_module(pool, dict(connection, master="xs-a2"))
+    assert moved["changed"] and moved["pool"]["master"] == "xs-a2", moved
+    back = run_module(pool, dict(connection, master="xs-a1"))  # through the old master, now a member
+    assert back["changed"] and back["pool"]["master"] == "xs-a1", back
+    assert counters(sim)["open_sessions"] == 0
