@@ -72,6 +72,8 @@ FRIENDLY = {
         "the joining host could not connect to the pool master: check that it reaches the master's address",
     "HOST_CANNOT_DESTROY_SELF": "the pool master cannot be ejected: designate another master first",
     "HA_IS_ENABLED": "HA is enabled on the pool: disable it first",
+    "HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN": "HA could no longer restart the protected VMs after the host failures it plans for: "
+                                              "lower ha.failures_to_tolerate, or add hosts or memory first",
     "VDI_IN_USE": "a disk of this storage is in use by a running VM: shut the VM down or move its disks first",
     "SR_NOT_EMPTY": "the storage repository still has disks: delete them first",
     "SR_HAS_PBD": "the storage repository is still attached (plugged) on a host: unplug it first",

@@ -39,7 +39,7 @@ class PoolSettings:
         self._simple("description", pool["name_description"], params["description"], "pool.set_name_description", ref)
         for option, field, method in SR_OPTIONS:
             if params[option] is not None:
-                sr_ref, sr = resolve(client, "SR", params[option])
+                sr_ref, sr = self._resolve(client, option, "SR", params[option])
                 if sr_ref != pool[field]:
                     current = client.call("SR.get_name_label", pool[field]) if pool[field] != "OpaqueRef:NULL" else None
                     self.diff.add(option, current, sr["name_label"])
@@ -69,7 +69,7 @@ class PoolSettings:
         (HA_IS_ENABLED): refused here, before any write, unless this task turns HA off first."""
         if self.params["master"] is None:
             return None
-        master_ref, master = resolve(client, "host", self.params["master"])
+        master_ref, master = self._resolve(client, "master", "host", self.params["master"])
         if master_ref == pool["master"]:
             return None
         if pool["ha_enabled"] and not ha_off:
@@ -146,6 +146,13 @@ class PoolSettings:
                                  "(NFS, iSCSI, HBA)" % described)
             refs.append(sr_ref)
         return refs
+
+    @staticmethod
+    def _resolve(client, option, cls, name):
+        try:
+            return resolve(client, cls, name)
+        except LookupFailed as exc:
+            raise InputError("%s: %s" % (option, exc)) from None
 
     def _designate(self, client, master_ref):
         """Hand the master role over; the task ends once the new master is in charge, so the

@@ -30,7 +30,10 @@ def test_pool_settings_idempotent_check_and_diff(sim, run_module, connection):
 
 def test_pool_unknown_sr(sim, run_module, connection):
     result = run_module(pool, dict(connection, default_sr="NFS storag"))
-    assert result["failed"] and result["msg"].startswith("no storage repository named 'NFS storag'; close names: 'NFS storage'")
+    assert result["failed"] and result["msg"].startswith(
+        "default_sr: no storage repository named 'NFS storag'; close names: 'NFS storage'")
+    unknown_host = run_module(pool, dict(connection, master="xs-a9"))
+    assert unknown_host["failed"] and unknown_host["msg"].startswith("master: no host named 'xs-a9'"), unknown_host
 
 
 def test_join_eject_and_master_change(sim_factory, run_module):
