@@ -15,10 +15,13 @@ import datetime
 import ssl
 import struct
 import threading
+import warnings
 
-import ldap3
-from ldap3.core.exceptions import LDAPException
-from ldap3.utils.conv import escape_filter_chars
+with warnings.catch_warnings():  # ldap3 2.9.1 imports names that pyasn1 0.6 marks deprecated
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import ldap3
+    from ldap3.core.exceptions import LDAPException
+    from ldap3.utils.conv import escape_filter_chars
 
 from . import (ACCOUNT_DISABLED, CREDENTIALS, GENERIC, LOGON_FAILURE, LOOKUP, AuthFailure, Directory, DirectoryError,
                NotFound, group_info, ou_dn, parse_url, rid_of, split_name, user_info)
