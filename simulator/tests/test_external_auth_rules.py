@@ -142,7 +142,8 @@ def test_roles_and_their_permissions(builtin_domain):
     assert domain("role.get_permissions", destroy) == [destroy]
     holders = {domain("role.get_name_label", role) for role in domain("role.get_by_permission", destroy)}
     assert holders == {"pool-admin", "pool-operator", "vm-power-admin", "vm-admin"}
-    assert set(domain("role.get_by_permission_name_label", "vm.destroy")) == set(domain("role.get_by_permission", destroy))
+    by_name = domain("role.get_by_permission_name_label", "vm.destroy")
+    assert set(by_name) == set(domain("role.get_by_permission", destroy))
 
 
 def test_a_scenario_that_starts_joined(tmp_path):
@@ -180,7 +181,8 @@ directory:
      "directory.groups[0].members: no user or group named 'nobody'"),
     ({"domain": "example.test", "users": [{"name": "a", "password": "p"}], "groups": [{"name": "A"}]},
      "directory.groups[0].name: 'A' is there twice"),
-    ({"domain": "example.test", "netbios": "A-VERY-LONG-NETBIOS"}, "directory.netbios: 'A-VERY-LONG-NETBIOS' is longer"),
+    ({"domain": "example.test", "netbios": "A-VERY-LONG-NETBIOS"},
+     "directory.netbios: 'A-VERY-LONG-NETBIOS' is longer"),
 ])
 def test_scenario_directory_errors(tmp_path, directory, message):
     path = tmp_path / "bad.yaml"
