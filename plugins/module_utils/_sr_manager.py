@@ -18,6 +18,9 @@ SHARED_TYPES = ("nfs", "iso", "lvmoiscsi", "smb")
 # SM error numbers (XE_SR_ERRORCODES.xml) that mean "this device_config key is missing (or wrong)"
 MISSING_KEYS = {90: "device", 94: "location", 95: "target", 96: "targetIQN", 101: "serverpath", 102: "server",
                 107: "SCSIid"}
+# the keys each storage driver needs to create an SR: checked before any call, so nothing is sent
+REQUIRED_KEYS = {"nfs": ("server", "serverpath"), "iso": ("location",), "smb": ("server",),
+                 "lvmoiscsi": ("target", "targetIQN", "SCSIid"), "ext": ("device",), "lvm": ("device",)}
 BACKEND_FAILURE = re.compile(r"^SR_BACKEND_FAILURE_(\d+)$")
 
 
@@ -89,6 +92,11 @@ class SRManager:
         else:
             host_ref, host = pool["master"], client.call("host.get_record", pool["master"])
         device_config = {key: str(value) for key, value in (params["device_config"] or {}).items()}
+        missing = [key for key in REQUIRED_KEYS.get(sr_type, ()) if not device_config.get(key)]
+        if missing:
+            raise InputError("device_config.%s is missing: the %s driver needs %s; device_config has %s"
+                             % (missing[0], sr_type, ", ".join(REQUIRED_KEYS[sr_type]),
+                                ", ".join(sorted(device_config)) or "no keys"))
         after = {"exists": True, "type": sr_type, "shared": shared, "content_type": content_type,
                  "description": params["description"] or "", "device_config": public(device_config)}
         if not shared:

@@ -108,9 +108,12 @@ def test_destroy_with_disks_is_refused(sim, run_module, connection):
 def test_missing_server_names_the_key(sim, run_module, connection):
     result = run_module(sr, dict(connection, name="bad", type="nfs", device_config={"serverpath": "/x"}))
     assert result["failed"]
-    assert result["msg"].startswith("device_config.server is missing: The request is missing the server parameter"), result
-    assert result["xapi_error"]["code"] == "SR_BACKEND_FAILURE_102"
-    assert "\n" not in result["msg"]
+    assert result["msg"] == ("device_config.server is missing: the nfs driver needs server, serverpath; "
+                             "device_config has serverpath"), result
+    assert "SR.create" not in counters(sim)["calls"]
+    iscsi = run_module(sr, dict(connection, name="bad", type="lvmoiscsi", device_config={"target": "127.0.100.3"},
+                                _ansible_check_mode=True))
+    assert iscsi["failed"] and iscsi["msg"].startswith("device_config.targetIQN is missing: the lvmoiscsi driver"), iscsi
     assert run_module(sr_info, dict(connection, name="bad"))["srs"] == []
 
 
