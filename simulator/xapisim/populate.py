@@ -70,7 +70,7 @@ def external_auth(db, host, auth_spec, key):
     if auth_type == "AD":
         hostname = db.get("host", host)["hostname"]
         configuration = {"domain": service_name, "user": str(auth_spec.get("user", "administrator@" + service_name)),
-                         "workgroup": service_name.split(".")[0].upper()[:15],
+                         "workgroup": service_name.split(".", maxsplit=1)[0].upper()[:15],
                          "netbios_name": hostname.upper()[:15], "ldaps": "false",
                          "machine_pwd_last_change_time": str(int(time.time()))}
         if auth_spec.get("ou"):

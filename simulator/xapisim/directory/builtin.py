@@ -110,7 +110,7 @@ class Builtin(Directory):
         account = self.by_sid.get(sid)
         if account is None:
             raise NotFound(sid)
-        found, todo = [], [group for group in self._containing(account)]
+        found, todo = [], list(self._containing(account))
         if not account.is_group:
             todo.insert(0, self.accounts["domain users"])
         while todo:
@@ -163,7 +163,7 @@ def from_spec(spec, key="directory"):
     if not isinstance(spec, dict) or not spec.get("domain"):
         raise SpecError("%s must be a mapping with a domain (its DNS name, e.g. example.test)" % key)
     domain = str(spec["domain"])
-    netbios = str(spec.get("netbios") or domain.split(".")[0].upper()[:15])
+    netbios = str(spec.get("netbios") or domain.split(".", maxsplit=1)[0].upper()[:15])
     if len(netbios) > 15:
         raise SpecError("%s.netbios: %r is longer than 15 characters" % (key, netbios))
     directory = Builtin(domain, netbios, [str(ou) for ou in _list(spec, "ous", key)])
@@ -205,4 +205,3 @@ def _list(spec, name, key):
     if not isinstance(value, list):
         raise SpecError("%s.%s must be a list" % (key, name))
     return value
-

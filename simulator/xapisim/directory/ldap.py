@@ -129,7 +129,7 @@ class Ldap(Directory):
         if self._netbios is None:
             found = self._search(connection, "CN=Partitions,CN=Configuration,%s" % base,
                                  "(&(objectClass=crossRef)(nCName=%s))" % escape_filter_chars(base), ["nETBIOSName"])
-            self._netbios = str(_first(found[0], "nETBIOSName")) if found else base.split(",")[0][3:].upper()
+            self._netbios = str(_first(found[0], "nETBIOSName")) if found else base.split(",", maxsplit=1)[0][3:].upper()
         if self._domain_sid is None:
             found = self._search(connection, base, "(objectClass=*)", ["objectSid"], ldap3.BASE)
             self._domain_sid = sid_string(found[0]["raw_attributes"]["objectSid"][0])
