@@ -2,6 +2,8 @@
 
 import json
 
+import yaml
+
 from ansible_collections.xapi.xenserver.plugins.modules import auth_info, external_auth, subject, vm
 from xapisim.control import counters
 
@@ -82,3 +84,25 @@ def test_subjects_roles_exclusive_and_rbac(sim, run_module, connection):
     assert [s["name"] for s in listed["subjects"]] == ["EXAMPLE\\bob"]
     gone = run_module(auth_info, alice)
     assert gone["failed"] and "alice" in gone["msg"], gone
+
+
+def test_an_unknown_domain_and_hosts_that_disagree(sim_factory, run_module, tmp_path):
+    scenario = {"pools": [{"hosts": [{"name": "xs1", "address": "127.0.50.1"},
+                                     {"name": "xs2", "address": "127.0.50.2",
+                                      "external_auth": {"type": "AD", "service_name": "example.test"}}]}],
+                "directory": {"domain": "example.test", "users": [
+                    {"name": "Administrator", "password": "Passw0rd!x", "join": True}]}}
+    path = tmp_path / "disagree.yaml"
+    path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
+    sim = sim_factory(str(path))
+    connection = {"hostname": sim.url("127.0.50.1"), "password": sim.password, "ca_path": sim.ca_path}
+    seen = run_module(auth_info, connection)["auth"]
+    assert not seen["consistent"] and not seen["enabled"] and seen["type"] is None
+    refused = join(run_module, connection)
+    assert refused["failed"] and refused["msg"] == ("rejoin: the hosts disagree (xs1: no domain, xs2: example.test); "
+                                                    "set rejoin: true to leave and join example.test"), refused
+    unknown = join(run_module, connection, domain="nowhere.test", rejoin=True)
+    assert unknown["failed"] and unknown["msg"].startswith(
+        "domain: xs1 cannot find nowhere.test in DNS; check the domain name and the hosts' DNS servers"), unknown
+    rejoined = join(run_module, connection, rejoin=True)
+    assert rejoined.get("changed") and rejoined["auth"]["enabled"] and rejoined["auth"]["consistent"], rejoined
