@@ -16,10 +16,16 @@ ANSIBLE_ROLES_PATH=.. ansible-playbook runme.yml -i "${INVENTORY_PATH}" -e "xapi
 grep -E '^(TASK|PLAY RECAP|fatal|ok:|changed:|failed:)|failed=' "$log" || true
 [ "$status" -eq 0 ] || { tail -n 80 "$log"; exit "$status"; }
 
+# what is searched must be there: the play's output with the module invocations, the simulator's
+# log, and the DC's logs
+grep -q 'refused the credentials of Administrator@example.test' "$log"
+grep -q 'POST /jsonrpc' "${OUTPUT_DIR}/xapisim-ad/xapisim.log"
+ls "$state"/samba.out > /dev/null
+
 # the passwords of the test domain: the join account's, alice's and the wrong one tried
 leaks=0
 for secret in 'Passw0rd!x' 'Wonder1and!' 'Not-the-Passw0rd'; do
-  if grep -rlF -- "$secret" "$log" "${OUTPUT_DIR}/xapisim-ad" "$state"/log.* 2> /dev/null; then
+  if grep -rlF -- "$secret" "$log" "${OUTPUT_DIR}/xapisim-ad" "$state"/samba.out "$state"/log.* 2> /dev/null; then
     echo "a password shows in the files above" >&2
     leaks=1
   fi
