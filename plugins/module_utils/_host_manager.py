@@ -30,6 +30,7 @@ class HostManager:
         self.params = module.params
         self.diff = Differences()
         self.calls = []  # (method, *args), or a function of the client
+        self.stuck = []  # VMs that cannot leave and are shut down first (shutdown_stuck_vms)
 
     def run(self):
         client = self.module.client
@@ -85,16 +86,25 @@ class HostManager:
     def _check_evacuation(self, client, ref, host):
         """Before any change: the VMs that cannot leave the host, by name and why."""
         blocking = client.call("host.get_vms_which_prevent_evacuation", ref)
-        if blocking:
+        if blocking and self.params["shutdown_stuck_vms"]:
+            self.stuck = sorted(blocking, key=lambda vm: client.call("VM.get_name_label", vm))
+            self.diff.add("shut_down", [], [client.call("VM.get_name_label", vm) for vm in self.stuck])
+        elif blocking:
             names = sorted("%s (%s: %s)" % (client.call("VM.get_name_label", vm), reason[0], REASONS.get(reason[0], "see xapi"))
                            for vm, reason in blocking.items())
-            raise InputError("evacuate: these VMs cannot leave %s, nothing was changed: %s"
-                             % (host["name_label"], "; ".join(names)))
+            raise InputError("evacuate: these VMs cannot leave %s, nothing was changed: %s; set shutdown_stuck_vms: true "
+                             "to shut them down instead" % (host["name_label"], "; ".join(names)))
 
     def _enable_power(self, client, ref, host, disable, evacuate, power):
         timeout = self.params["timeout"]
         if disable:
             client.call("host.disable", ref)
+        for vm in self.stuck:
+            name = client.call("VM.get_name_label", vm)
+            try:
+                run_async(client, "VM.clean_shutdown", vm, timeout=timeout, operation="shutdown of %s" % name)
+            except XenAPIError:  # no PV drivers, or the guest ignored it
+                run_async(client, "VM.hard_shutdown", vm, timeout=timeout, operation="hard shutdown of %s" % name)
         if evacuate:
             run_async(client, "host.evacuate", ref, timeout=timeout, operation="evacuation of %s" % host["name_label"])
         if power is None:

@@ -47,6 +47,12 @@ options:
       - Without it, O(enabled=false) only disables the host.
     type: bool
     default: false
+  shutdown_stuck_vms:
+    description:
+      - With O(evacuate=true) (or O(power)), shut down the VMs that cannot leave the host (clean shutdown, then
+        hard) instead of failing; they are listed in the diff under C(shut_down).
+    type: bool
+    default: false
   power:
     description: V(rebooted) reboots the host (always a change); V(shutdown) shuts it down.
     type: str
@@ -172,6 +178,7 @@ def main():
         argument_spec=dict(
             name=dict(type="str"), uuid=dict(type="str"), name_label=dict(type="str"), description=dict(type="str"),
             host_name=dict(type="str"), enabled=dict(type="bool"), evacuate=dict(type="bool", default=False),
+            shutdown_stuck_vms=dict(type="bool", default=False),
             power=dict(type="str", choices=["rebooted", "shutdown"]), other_config=dict(type="dict"),
             tags=dict(type="list", elements="str"), logging=dict(type="dict"), power_on_mode=dict(type="str"),
             power_on_config=dict(type="dict", no_log=True), dns_servers=dict(type="list", elements="str"),

@@ -149,5 +149,11 @@ def test_evacuation_refused_names_the_vms(sim, run_module, connection):
     result = run_module(host, dict(connection, name="xs-a2", enabled=False, evacuate=True))
     assert result["failed"] and writes(sim) == []
     assert result["msg"] == ("evacuate: these VMs cannot leave xs-a2, nothing was changed: web-02 (VM_REQUIRES_SR: "
-                             "its disks are on an SR the other hosts cannot reach)")
+                             "its disks are on an SR the other hosts cannot reach); set shutdown_stuck_vms: true to "
+                             "shut them down instead")
     assert call("host.get_enabled", xs2) is True
+    drained = run_module(host, dict(connection, name="xs-a2", enabled=False, evacuate=True, shutdown_stuck_vms=True,
+                                    _ansible_diff=True))
+    assert drained["changed"] and drained["diff"]["after"]["shut_down"] == ["web-02"], drained
+    assert call("VM.get_power_state", vm) == "Halted"
+    assert drained["host"]["resident_vms"] == 0 and not drained["host"]["enabled"]
