@@ -79,6 +79,18 @@ def external_auth(db, host, auth_spec, key):
               external_auth_configuration=configuration)
 
 
+def updates(db, pool_ref, spec, key, product):
+    """The pool's update repositories and the updates they serve (handlers/repository.py)."""
+    if spec is None:
+        return
+    from .handlers import repository
+
+    try:
+        repository.install(db, pool_ref, spec, product)
+    except repository.SpecError as exc:
+        raise _error("%s%s" % (key, exc)) from None
+
+
 def networks(db, pool_spec, pool_index):
     for index, net_spec in enumerate(pool_spec.get("networks", [])):
         bridge = net_spec.get("bridge", "xapi%d" % index)

@@ -7,6 +7,10 @@ A pool may set its own `product` (overriding the top-level one), and a pool or o
 hosts may start with external authentication enabled: `external_auth: {type: AD, service_name:
 example.test}` leaves the host fields as host.enable_external_auth would [xenapi-notes §3.2].
 A top-level `directory:` is the domain those pools join: users, groups, OUs (xapisim/directory/builtin.py).
+`updates:` (top level, or a pool's own) is what the pool's update repository serves, the pool's
+repositories configured and synced (handlers/repository.py): a list of {name, version, guidance
+(reboot_host, restart_toolstack, none), summary, packages, issued, type, software_version}, or
+{available: that list, synced: false} for a pool that has not synced yet.
 """
 
 import ipaddress
@@ -130,6 +134,8 @@ def build(name_or_path, speed=1.0, root_password="xapisim", seed=0):
             populate.networks(db, pool_spec, pool_index)
             populate.default_sr(db, pool_ref, pool_spec, locals_, pool_index)
             populate.vms(db, pool_spec, pool_index)
+            populate.updates(db, pool_ref, pool_spec.get("updates", data.get("updates")),
+                             "pools[%d].updates" % pool_index if "updates" in pool_spec else "updates", product)
         finally:
             db.loading = False
         for host in db.refs("host"):

@@ -16,6 +16,7 @@ import threading
 from . import control, transfer
 from .dispatch import dispatch
 from .errors import DropConnection, Failure
+from .handlers import updates as update_routes
 from .wire import jsonrpc, xmlrpc
 
 LOG = logging.getLogger("xapisim")
@@ -128,6 +129,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if (verb, path) in transfer.ROUTES:  # a disk's content: HTTP, not an RPC
             transfer.serve(self, sim.world, verb, address)
+            return
+        if (verb, path) in update_routes.ROUTES:  # the available updates (JSON): HTTP, not an RPC
+            update_routes.serve(self, sim.world, verb, address)
             return
         if verb != "POST" or path not in XMLRPC_PATHS + ("/jsonrpc",):
             self._error_page(404, "Not found: %s %s" % (verb, path))

@@ -9,7 +9,7 @@ import time
 from .. import membership
 from ..errors import Failure
 from ..values import NULL_REF, format_datetime, now
-from . import placement, pool
+from . import placement, pool, updates
 from .registry import derives, handles
 from .vm_lifecycle import next_domid
 
@@ -76,11 +76,13 @@ def disable(call, host):
 
 @handles("host.enable")
 def enable(call, host):
-    """Takes the host operation `enable`; a host going down (reboot/shutdown started) stays
+    """Takes the host operation `enable`; pending update guidance refuses
+    (HOST_PENDING_MANDATORY_GUIDANCE_NOT_EMPTY); a host going down (reboot/shutdown started) stays
     disabled until it is back: HOST_DISABLED_UNTIL_REBOOT."""
     db = call.db
     with call.operation("host", host, "enable") as record:
         if not record["enabled"]:
+            updates.assert_no_pending_guidance(db, host)
             if db.private.get(host, {}).get("disabled_until_reboot"):
                 raise Failure("HOST_DISABLED_UNTIL_REBOOT", host)
             db.update("host", host, enabled=True)
@@ -221,6 +223,7 @@ def _power_on(world, pool_, host, task):
         return
     with db.lock:
         db.private.setdefault(host, {}).pop("disabled_until_reboot", None)
+        updates.host_started(db, host, boot=True)
         for pbd in db.get("host", host)["PBDs"]:
             db.update("PBD", pbd, currently_attached=True)
         other = db.get("host", host)["other_config"]
