@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from ..errors import Failure
 from ..values import now
 from . import placement, repository
-from .registry import handles
+from .registry import HANDLERS, handles
 
 APPLY_SECONDS = 30.0  # yum upgrade on the host, simulated seconds ...
 APPLY_PER_UPDATE = 10.0  # ... and per update
@@ -121,7 +121,8 @@ def serve(handler, world, verb, address):
         payload = _updates(world, address, handler.path, handler.headers.get("Cookie", ""))
     except Refused as refused:
         handler._error_page(refused.status, refused.text)
-        return    handler._send(200, json.dumps(payload).encode("utf-8"), "application/json")
+        return
+    handler._send(200, json.dumps(payload).encode("utf-8"), "application/json")
 
 
 def _updates(world, address, path, cookie):
@@ -310,14 +311,13 @@ def emergency_clear_mandatory_guidance(call):
 def check_update_readiness(call, self, requires_reboot):
     """[[HA_IS_ENABLED]] when HA is on; per host [HOST_OFFLINE, host] when it is down, and with
     requires_reboot the reasons its VMs cannot be evacuated. [] when the pool can be updated."""
-    from .host import evacuation_plan
-
     db = call.db
+    blocking = HANDLERS["host.get_vms_which_prevent_evacuation"]
     errors = [["HA_IS_ENABLED"]] if db.get("pool", self)["ha_enabled"] else []
     for host in db.refs("host"):
         if not placement.host_is_live(db, host):
             errors.append(["HOST_OFFLINE", host])
         elif requires_reboot:
-            errors += [[plan[0]] + list(plan[1]) for plan in evacuation_plan(db, host).values() if isinstance(plan, tuple)]
+            errors += list(blocking(call, host).values())
     return errors
 
