@@ -2,6 +2,9 @@
 
 A rule drops the connection, delays the answer (real seconds) or answers an error code,
 for the next `count` matching calls or for a `fraction` of them (seeded, so a run repeats).
+A `midway` rule lets the call start and breaks it off after the fraction `at` of its simulated
+duration: the operations that honour it (migrations) fail their task with `code` and `params`,
+or with their own error when the rule names none; it matches the method without `Async.`.
 """
 
 import fnmatch
@@ -11,16 +14,20 @@ import threading
 from .errors import DropConnection, Failure
 from .model import load_model
 
-ACTIONS = ("drop", "delay", "error")
+ACTIONS = ("drop", "delay", "error", "midway")
 
 
 class Rule:
-    def __init__(self, method="*", action="error", code="INTERNAL_ERROR", params=(), seconds=0.0,
-                 count=None, fraction=1.0, host=None):
+    def __init__(self, method="*", action="error", code=None, params=(), seconds=0.0,
+                 count=None, fraction=1.0, host=None, at=0.5):
         if action not in ACTIONS:
             raise ValueError("action must be one of %s, got %r" % (", ".join(ACTIONS), action))
-        if action == "error" and not load_model().error_known(code):
+        if code is None and action == "error":
+            code = "INTERNAL_ERROR"
+        if code is not None and not load_model().error_known(code):
             raise ValueError("code %r is not a XenAPI error code (errors.json)" % (code,))
+        if not 0.0 < float(at) < 1.0:
+            raise ValueError("at must be between 0 and 1 (a fraction of the operation's duration), got %r" % (at,))
         if not isinstance(method, str) or not isinstance(params, (list, tuple)):
             raise ValueError("method must be a string and params a list")
         if not 0.0 <= float(fraction) <= 1.0:
@@ -35,6 +42,7 @@ class Rule:
         self.remaining = None if count is None else int(count)
         self.fraction = float(fraction)
         self.host = host
+        self.at = float(at)
         self.hits = 0
 
     def matches(self, method, address):
@@ -45,7 +53,7 @@ class Rule:
     def describe(self):
         return {"method": self.method, "action": self.action, "code": self.code, "params": self.params,
                 "seconds": self.seconds, "remaining": self.remaining, "fraction": self.fraction,
-                "host": self.host, "hits": self.hits}
+                "host": self.host, "hits": self.hits, **({"at": self.at} if self.action == "midway" else {})}
 
 
 class Faults:
@@ -68,13 +76,14 @@ class Faults:
         with self._lock:
             return [rule.describe() for rule in self._rules]
 
-    def pick(self, method, address):
-        """The rule that fires for this call, if any (used up as it fires)."""
+    def pick(self, method, address, midway=False):
+        """The rule that fires for this call, if any (used up as it fires): a rule acting before
+        the call, or with `midway` one that breaks the operation off as it runs."""
         if not self._rules:
             return None
         with self._lock:
             for rule in self._rules:
-                if not rule.matches(method, address) or rule.remaining == 0:
+                if (rule.action == "midway") != midway or not rule.matches(method, address) or rule.remaining == 0:
                     continue
                 if rule.fraction < 1.0 and self._random.random() >= rule.fraction:
                     continue

@@ -1,6 +1,7 @@
 """The simulated world: pools (one database each), hosts by address, time, faults, counters."""
 
 import collections
+import contextlib
 import threading
 import time
 
@@ -110,6 +111,16 @@ class World:
 
     def pool_of_host(self, address):
         return self.hosts.get(address, (None, None))
+
+    @staticmethod
+    @contextlib.contextmanager
+    def locked(*dbs):
+        """Hold the locks of several pools' databases, always taken in the same order, so two
+        cross-pool operations going opposite ways cannot deadlock."""
+        with contextlib.ExitStack() as stack:
+            for db in sorted(set(dbs), key=id):
+                stack.enter_context(db.lock)
+            yield
 
     def stop(self):
         self.clock.stop()

@@ -8,13 +8,13 @@ import time
 
 from .. import membership
 from ..errors import Failure
-from ..values import NULL_REF, format_datetime, now
+from ..values import format_datetime, now
 from . import placement, pool, updates
+from .evacuation import evacuation_plan
 from .registry import derives, handles
 from .vm_lifecycle import next_domid
 
 POWER_OFF_DELAY = 10.0  # xapi_host.ml: the shutdown command runs 10 s after the call returns
-MIGRATE_DURATION = 8.0  # one VM's live migration during an evacuation
 HOSTNAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-.")
 
 
@@ -88,90 +88,14 @@ def enable(call, host):
             db.update("host", host, enabled=True)
 
 
-# ---- evacuation -------------------------------------------------------------------------------
-
-def evacuation_plan(db, host):
-    """xapi's compute_evacuation_plan: VM -> target host or (code, params). Targets are the other
-    enabled live hosts; a VM must be able to run on all of them (memory aside), be migratable,
-    and fit by memory (first fit, the largest VMs first)."""
-    from .vm_operations import check
-
-    targets = [h for h in db.refs("host") if h != host and db.get("host", h)["enabled"] and placement.host_is_live(db, h)]
-    vms = [vm for vm in db.get("host", host)["resident_VMs"] if not db.get("VM", vm)["is_control_domain"]]
-    plans = {}
-    if not targets:
-        return {vm: ("NO_HOSTS_AVAILABLE", [vm]) for vm in vms}
-    pool_record = db.get("pool", db.refs("pool")[0])
-    movable = []
-    for vm in vms:
-        record = db.get("VM", vm)
-        if pool_record["ha_enabled"] and not (record["ha_always_run"] or record["ha_restart_priority"] == "restart"):
-            plans[vm] = ("HOST_EVACUATE_VM_NOT_HA_PROTECTED", [vm])
-            continue
-        try:
-            for target in targets:
-                placement.assert_can_run_on(db, vm, target, memory=False)
-            check(db, vm, record, "pool_migrate")
-        except Failure as failure:
-            plans[vm] = (failure.code, failure.params)
-            continue
-        movable.append(vm)
-    free = {target: placement.free_memory(db, target) for target in targets}
-    for vm in sorted(movable, key=lambda ref: -placement.footprint(db.get("VM", ref))):
-        need = placement.footprint(db.get("VM", vm))
-        target = next((t for t in targets if free[t] >= need), None)
-        if target is None:
-            plans[vm] = ("HOST_NOT_ENOUGH_FREE_MEMORY", [vm])
-        else:
-            free[target] -= need
-            plans[vm] = target
-    return plans
-
-
-def _errors(plans):
-    return {vm: plan for vm, plan in plans.items() if isinstance(plan, tuple)}
-
-
-@handles("host.get_vms_which_prevent_evacuation")
-def get_vms_which_prevent_evacuation(call, self):
-    call.db.get("host", self)
-    return {vm: [code] + list(params) for vm, (code, params) in _errors(evacuation_plan(call.db, self)).items()}
-
-
-@handles("host.assert_can_evacuate")
-def assert_can_evacuate(call, host):
-    call.db.get("host", host)
-    errors = _errors(evacuation_plan(call.db, host))
-    if errors:
-        raise Failure("CANNOT_EVACUATE_HOST", "|".join(",".join([code] + list(params)) for code, params in errors.values()))
-
-
-def migrate(call, vm, target):
-    """What a pool_migrate leaves: the VM resident on the target with a new domain."""
-    _move(call.db, call.pool, vm, target)
-
+# ---- evacuation (evacuation.py) -------------------------------------------------------------
 
 def _move(db, pool_, vm, target):
+    """A VM leaving a host that powers off: resident on the target at once, a new domain."""
     with db.lock:
         record = db.update("VM", vm, resident_on=target, domid=next_domid(db))
         for console in record["consoles"]:
             db.update("console", console, location="https://%s/console?ref=%s" % (pool_.address_of(target), vm))
-
-
-@handles("host.evacuate")
-def evacuate(call, host, network, evacuate_batch_size):
-    db = call.db
-    db.get("host", host)
-    if network != NULL_REF:
-        db.get("network", network)
-    with call.operation("host", host, "evacuate"):
-        plans = evacuation_plan(db, host)
-        for code, params in _errors(plans).values():
-            raise Failure(code, *params)
-        for index, (vm, target) in enumerate(plans.items()):
-            with call.operation("VM", vm, "pool_migrate"):
-                call.spend(MIGRATE_DURATION, index / len(plans), (index + 1) / len(plans), steps=1)
-                migrate(call, vm, target)
 
 
 # ---- power -----------------------------------------------------------------------------------
