@@ -2,7 +2,7 @@
 
 import pytest
 import requests
-from conftest import JsonRpc
+from conftest import JsonRpc, wait_until
 
 MASTER, MEMBER = "127.0.10.1", "127.0.10.2"
 
@@ -77,3 +77,19 @@ def test_a_member_local_session_is_refused_at_the_master(served, hosts):
     member = JsonRpc(served, MEMBER)
     local = member("session.slave_local_login_with_password", "root", served.password)
     assert get(served, local).status_code == 401
+
+
+def test_a_host_whose_toolstack_restarts_answers_nothing(served):
+    """Not even on a connection it accepted before: the client sees it go, as with a real host."""
+    rpc = JsonRpc(served)
+    session = rpc("session.login_with_password", "root", served.password, "1.0", "xapisim-tests")
+    master = rpc("pool.get_master", session, rpc("pool.get_all", session)[0])
+    rpc("host.restart_agent", session, master)
+    wait_until(lambda: served.world.pool_of_host(MASTER)[0] is None)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        rpc("pool.get_all", session)
+    wait_until(lambda: served.world.pool_of_host(MASTER)[0] is not None)
+    fresh = JsonRpc(served)
+    session = fresh("session.login_with_password", "root", served.password, "1.0", "xapisim-tests")
+    assert fresh("host.get_enabled", session, master) is True
+    fresh("session.logout", session)

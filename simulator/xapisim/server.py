@@ -139,6 +139,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self._read_body()
         if body is None:
             return
+        if address not in sim.world.hosts:  # down (reboot, toolstack restart) since this connection opened
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         self.server.calls.begin()
         try:
             if path == "/jsonrpc":

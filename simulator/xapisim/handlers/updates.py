@@ -320,4 +320,3 @@ def check_update_readiness(call, self, requires_reboot):
         elif requires_reboot:
             errors += list(blocking(call, host).values())
     return errors
-
