@@ -241,6 +241,7 @@ class HostUpdates:
         coming = []
         evacuate = evacuate and bool(self.hosts._guests(client, self.host))
         self.hosts._enable_power(client, ref, self.host, self.host["enabled"], evacuate, None)
+        self.hosts.stuck = []  # shut down now: not again before a reboot
         if waiting:
             self._settle(waiting, reboot)
         if needed:

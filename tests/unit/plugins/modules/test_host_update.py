@@ -144,6 +144,20 @@ def test_vms_that_cannot_leave_stop_everything(sim, run_module, connection):
     assert "NO_HOSTS_AVAILABLE" in result["msg"] and writes(sim) == []
 
 
+def test_vms_that_cannot_leave_shut_down_on_request(sim, run_module, connection):
+    call = api(sim)
+    for name in ("xs-a1", "xs-a3"):
+        call("host.disable", host_ref(sim, name))
+    stuck = sorted(call("VM.get_name_label", vm) for vm in guests(sim, "xs-a2"))
+    args = dict(connection, host="xs-a2", shutdown_stuck_vms=True, timeout=300, _ansible_diff=True)
+    checked = run_module(host_update, dict(args, _ansible_check_mode=True))
+    assert checked["changed"] and checked["diff"]["after"]["shut_down"] == stuck and guests(sim, "xs-a2")
+    done = run_module(host_update, args)
+    assert done["changed"] and done["rebooted"] and done["diff"] == checked["diff"], done
+    assert guests(sim, "xs-a2") == [] and done["host"]["enabled"]
+    assert all(call("VM.get_power_state", call("VM.get_by_name_label", name)[0]) == "Halted" for name in stuck)
+
+
 def test_ha_and_repositories(sim, run_module, connection):
     call = api(sim)
     pool = call("pool.get_all")[0]
