@@ -8,8 +8,9 @@
     POST   /_sim/scenario           {"scenario": name or path} load another one
     GET    /_sim/state[?classes=VM,host]   every record of every pool
     GET    /_sim/faults             the rules in force
-    POST   /_sim/faults             {"method", "action": drop|delay|error, "code", "params",
-                                     "seconds", "count", "fraction", "host"} add a rule
+    POST   /_sim/faults             {"method", "action": drop|delay|error|midway, "code", "params",
+                                     "seconds", "count", "fraction", "host", "at"} add a rule
+                                    (midway: a migration fails after the fraction `at` of its time)
     DELETE /_sim/faults             remove every rule
     POST   /_sim/speed              {"speed": F}
 """
