@@ -207,3 +207,15 @@ def test_vdi_pool_migrate_to_another_hosts_local_sr_moves_the_vm_there(api):
     assert api("VM.get_resident_on", vm) == target and disks(api, vm) == [new]
     assert api("host.compute_free_memory", target) == free - footprint(api, vm)
     assert here != target
+
+
+def test_a_midway_fault_fires_even_when_nothing_has_to_be_copied(api):
+    vm = api.vm("build-01")
+    master = api("pool.get_master", api("pool.get_all")[0])
+    (vdi,) = disks(api, vm)
+    api.sim.world.faults.add(method="VM.migrate_send", action="midway", count=1)
+    dest = receive(api, master)
+    assert error(api, "VM.migrate_send", vm, dest, False, {vdi: api("VDI.get_SR", vdi)}, {}, {}, {}) == [
+        "VM_MIGRATE_FAILED", api("VM.get_uuid", vm), api("host.get_uuid", master), api("host.get_uuid", master),
+        "the connection to the destination host was lost at 50% (injected fault)"]
+    assert api("VM.migrate_send", vm, dest, False, {vdi: api("VDI.get_SR", vdi)}, {}, {}, {}) == vm

@@ -42,6 +42,11 @@ class Progress:
             raise self._fault()
         self._advance(seconds)
 
+    def finish(self):
+        """A fault that found no time to break into (nothing to copy) fires at the end."""
+        if self.breaks_at is not None:
+            raise self._fault()
+
     def _advance(self, seconds):
         if seconds <= 0 or self.total <= 0:
             return

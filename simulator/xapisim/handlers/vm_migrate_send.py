@@ -120,6 +120,7 @@ def send(call, vm, target, vdi_map, vif_map, options):
                 if not target.intra:
                     _reserve_incoming(target, key, record)
                 progress.spend(memory_seconds(record))
+            progress.finish()
             return _commit(call, vm, target, created, vif_map, copy, failed, live, key)
         except BaseException:
             storage_motion.discard(target.db, created)
