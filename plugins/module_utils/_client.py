@@ -132,6 +132,15 @@ class XenAPIClient:
             self.session_ref = None
             self.http.close()
 
+    def end_session(self, session_ref):
+        """Log out a session this client did not open (e.g. the one host.migrate_receive makes)."""
+        if not session_ref:
+            return
+        try:
+            self._rpc("session.logout", [session_ref])
+        except (XenAPIError, XenAPIConnectionError):
+            pass  # already ended
+
     def move_to(self, host):
         """Talk to `host` from now on (same scheme and port), keeping the session: sessions belong to
         the pool, not to one host, so a new master or a new management address still knows it."""

@@ -21,6 +21,11 @@ def label(cls):
     return LABELS.get(cls, cls)
 
 
+def plural(cls):
+    text = label(cls)
+    return text[:-1] + "ies" if text.endswith("y") else text + "s"
+
+
 def by_uuid(client, cls, uuid):
     try:
         return client.call("%s.get_by_uuid" % cls, uuid)
@@ -47,7 +52,7 @@ def find(client, cls, name=None, uuid=None, keep=None):
     if not candidates:
         raise LookupFailed(not_found_message(client, cls, name, keep))
     uuids = ", ".join(sorted(record["uuid"] for dummy, record in candidates))
-    raise LookupFailed("%d %ss are named %r (uuids %s): give the uuid instead" % (len(candidates), label(cls), name, uuids))
+    raise LookupFailed("%d %s are named %r (uuids %s): give the uuid instead" % (len(candidates), plural(cls), name, uuids))
 
 
 def resolve(client, cls, name_or_uuid, keep=None):
