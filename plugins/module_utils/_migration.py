@@ -112,7 +112,7 @@ class Migration:
         moves = self._disk_targets(side, disks)
         if target == here and not moves:
             return self._result(False, side, vm_ref)
-        if target == NULL or (target != here and vm["power_state"] != "Running" and not moves):
+        if not moves and vm["power_state"] != "Running":  # only a host asked for, and it runs on none
             raise InputError("host: %s is %s, so it runs on no host; start it where it should run (vm module, "
                              "affinity) or give sr/disk_map to move its disks"
                              % (vm["name_label"], vm["power_state"].lower()))

@@ -127,3 +127,15 @@ def test_not_enough_memory_on_the_destination(sim, run_module, connection):
     refused = run_module(vm_migrate, dict(connection, vm="web-03", host=target))
     assert refused["failed"] and refused["msg"].startswith("host: %s has %d MiB free, web-03 needs " % (target, free >> 20)), refused
     assert "web-03 is still running on %s" % here in refused["msg"]
+
+
+def test_a_halted_vm_moves_its_disks_with_live_false(sim, run_module, connection):
+    call = api(sim)
+    xs1 = call("host.get_by_name_label", "xs-a1")[0]
+    local = next(sr for sr in call("SR.get_by_name_label", "Local storage")
+                 if call("PBD.get_host", call("SR.get_PBDs", sr)[0]) == xs1)
+    uuid = call("SR.get_uuid", local)
+    moved = run_module(vm_migrate, dict(connection, vm="build-01", sr=uuid, live=False))
+    assert moved.get("changed") and {d["sr"] for d in moved["vm"]["disks"]} == {"Local storage"}, moved
+    assert moved["vm"]["power_state"] == "halted"
+    assert not run_module(vm_migrate, dict(connection, vm="build-01", sr=uuid, live=False))["changed"]
