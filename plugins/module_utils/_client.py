@@ -132,6 +132,21 @@ class XenAPIClient:
             self.session_ref = None
             self.http.close()
 
+    def http_get(self, path, params=None):
+        """GET one of xapi's HTTP handlers (e.g. /updates) with this client's session: the
+        requests response; one new login when the session expired (HTTP 401)."""
+        if self.session_ref is None:
+            self.login()
+        response = self._http("GET", path, self.timeout, params=dict(params or {}, session_id=self.session_ref))
+        if response.status_code == 401:
+            self.login()
+            response = self._http("GET", path, self.timeout, params=dict(params or {}, session_id=self.session_ref))
+        return response
+
+    def scrub(self, text):
+        """`text` without this client's session reference (it is as good as the password while it lasts)."""
+        return self._scrub(text)
+
     def end_session(self, session_ref):
         """Log out a session this client did not open (e.g. the one host.migrate_receive makes)."""
         if not session_ref:

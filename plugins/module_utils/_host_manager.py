@@ -58,9 +58,9 @@ class HostManager:
             self.diff.add("enabled", host["enabled"], params["enabled"])
         # enabled=false alone only disables: running VMs stay; evacuate (or a power change) moves them first
         evacuate = live and (power is not None or (params["enabled"] is False and params["evacuate"])) \
-            and bool(self._guests(client, host))
+            and bool(self.guests(client, host))
         if evacuate:
-            self._check_evacuation(client, ref, host)
+            self.check_evacuation(client, ref, host)
             self.diff.add("evacuated", False, True)
         if power is not None:
             self.diff.add("power", "running" if live else "off", power)
@@ -71,7 +71,7 @@ class HostManager:
                     call(client)
                 else:
                     client.call(call[0], *call[1:])
-            self._enable_power(client, ref, host, disable, evacuate, power)
+            self.drain_and_power(client, ref, host, disable, evacuate, power)
         return {"changed": changed, "host": self._view(self.module.client, ref), "diff": self.diff.diff()}
 
     def _simple(self, key, current, desired, method, ref):
@@ -79,11 +79,11 @@ class HostManager:
             self.calls.append((method, ref, desired))
 
     @staticmethod
-    def _guests(client, host):
+    def guests(client, host):
         """The VMs running on the host, its control domain aside."""
         return [vm for vm in host["resident_VMs"] if not client.call("VM.get_is_control_domain", vm)]
 
-    def _check_evacuation(self, client, ref, host):
+    def check_evacuation(self, client, ref, host):
         """Before any change: the VMs that cannot leave the host, by name and why."""
         blocking = client.call("host.get_vms_which_prevent_evacuation", ref)
         if blocking and self.params["shutdown_stuck_vms"]:
@@ -95,7 +95,7 @@ class HostManager:
             raise InputError("evacuate: these VMs cannot leave %s, nothing was changed: %s; set shutdown_stuck_vms: true "
                              "to shut them down instead" % (host["name_label"], "; ".join(names)))
 
-    def _enable_power(self, client, ref, host, disable, evacuate, power):
+    def drain_and_power(self, client, ref, host, disable, evacuate, power):
         timeout = self.params["timeout"]
         if disable:
             client.call("host.disable", ref)

@@ -161,28 +161,18 @@ class HostUpdates:
         """GET /updates (the master's list of what the hosts lack, from its last sync), with the
         client's session; one new login when the session expired (HTTP 401)."""
         client = self.client
-        if client.session_ref is None:
-            client.login()
-        response = self._get_updates(host_refs)
-        if response.status_code == 401:
-            client.login()
-            response = self._get_updates(host_refs)
+        query = {"host_refs": ";".join(host_refs)} if host_refs else {}
+        response = client.http_get("/updates", query)
         if response.status_code == 404:
             raise ModuleFailure(MESSAGES["NO_REPOSITORY_ENABLED"])
         if response.status_code != 200:
             text = " ".join(re.sub(r"<[^>]*>", " ", response.text).split())[:300]
             raise XenAPIConnectionError("%s answered HTTP %d to GET /updates: %s"
-                                        % (client.url, response.status_code, client._scrub(text)))
+                                        % (client.url, response.status_code, client.scrub(text)))
         try:
             return json.loads(response.content)
         except ValueError as exc:
             raise XenAPIConnectionError("%s answered something that is not JSON to GET /updates" % client.url) from exc
-
-    def _get_updates(self, host_refs):
-        query = {"session_id": self.client.session_ref}
-        if host_refs:
-            query["host_refs"] = ";".join(host_refs)
-        return self.client._http("GET", "/updates", self.client.timeout, params=query)
 
     def _check_names(self, pool, wanted, listing):
         """A name this host lacks is wanted; one another host lacks is here already. A name no host
@@ -216,9 +206,9 @@ class HostUpdates:
         if needed and self.params["reboot"] == "never" and any(g in REBOOT_GUIDANCES for g in waiting):
             raise InputError("reboot: %s waits for a reboot from earlier updates (%s) before xapi applies more: reboot "
                              "it first, or use reboot=auto" % (self.name, ", ".join(waiting)))
-        if evacuate and self.hosts._guests(client, self.host):
+        if evacuate and self.hosts.guests(client, self.host):
             try:
-                self.hosts._check_evacuation(client, self.ref, self.host)
+                self.hosts.check_evacuation(client, self.ref, self.host)
             except InputError as exc:
                 raise InputError("host: %s needs to be evacuated for its updates, %s"
                                  % (self.name, str(exc).split(": ", 1)[-1])) from None
@@ -239,8 +229,8 @@ class HostUpdates:
         # disabled only because xapi refuses to enable it while guidance is pending: enabled is what it was
         was_enabled = self.host["enabled"] or bool(waiting)
         coming = []
-        evacuate = evacuate and bool(self.hosts._guests(client, self.host))
-        self.hosts._enable_power(client, ref, self.host, self.host["enabled"], evacuate, None)
+        evacuate = evacuate and bool(self.hosts.guests(client, self.host))
+        self.hosts.drain_and_power(client, ref, self.host, self.host["enabled"], evacuate, None)
         self.hosts.stuck = []  # shut down now: not again before a reboot
         if waiting:
             self._settle(waiting, reboot)
@@ -268,7 +258,7 @@ class HostUpdates:
         record = self.client.call("host.get_record", self.ref)
         if any(g in REBOOT_GUIDANCES for g in guidances):
             if reboot:
-                self._call(self.hosts._enable_power, self.client, self.ref, record, False, False, "rebooted")
+                self._call(self.hosts.drain_and_power, self.client, self.ref, record, False, False, "rebooted")
         elif "restart_toolstack" in guidances:
             # xapi enables the host by itself once its toolstack is back: wait for that as for a reboot
             self.client.call("host.restart_agent", self.ref)
