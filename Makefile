@@ -60,6 +60,8 @@ bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_simulator.py
 	$(PY) tests/benchmarks/bench_client.py
 	$(PY) tests/benchmarks/bench_vm.py
+	$(PY) tests/benchmarks/bench_migrate.py
+	$(PY) tests/benchmarks/bench_rolling.py
 
 demo: $(STAMP)
 	scripts/demo $(VENV) $(STATE)
