@@ -10,6 +10,7 @@ from . import _host_settings
 from ._diff import Differences
 from ._errors import InputError, XenAPIConnectionError, XenAPIError, XenAPITimeout
 from ._lookup import find
+from ._migration_errors import MigrationError
 from ._tasks import run_async
 
 # why a VM cannot leave, from host.get_vms_which_prevent_evacuation's codes
@@ -95,6 +96,21 @@ class HostManager:
             raise InputError("evacuate: these VMs cannot leave %s, nothing was changed: %s; set shutdown_stuck_vms: true "
                              "to shut them down instead" % (host["name_label"], "; ".join(names)))
 
+    @staticmethod
+    def _evacuation_failed(client, ref, host, error):
+        """A VM's migration broke off the evacuation: say which VM (xapi names it by uuid) and
+        what is left on the host, which stays disabled."""
+        if error.code != "VM_MIGRATE_FAILED" or not error.params:
+            return error
+        try:
+            vm = client.call("VM.get_name_label", client.call("VM.get_by_uuid", error.params[0]))
+        except XenAPIError:
+            vm = error.params[0]
+        left = [client.call("VM.get_name_label", r) for r in HostManager.guests(client, client.call("host.get_record", ref))]
+        reason = error.params[3] if len(error.params) > 3 else "no reason given"
+        return MigrationError(error, "evacuation of %s stopped: the migration of %s failed (%s); still on it, and it "
+                                     "stays disabled: %s" % (host["name_label"], vm, reason, ", ".join(sorted(left)) or "no VM"))
+
     def drain_and_power(self, client, ref, host, disable, evacuate, power):
         timeout = self.params["timeout"]
         if disable:
@@ -106,7 +122,10 @@ class HostManager:
             except XenAPIError:  # no PV drivers, or the guest ignored it
                 run_async(client, "VM.hard_shutdown", vm, timeout=timeout, operation="hard shutdown of %s" % name)
         if evacuate:
-            run_async(client, "host.evacuate", ref, timeout=timeout, operation="evacuation of %s" % host["name_label"])
+            try:
+                run_async(client, "host.evacuate", ref, timeout=timeout, operation="evacuation of %s" % host["name_label"])
+            except XenAPIError as exc:
+                raise self._evacuation_failed(client, ref, host, exc) from None
         if power is None:
             if self.params["enabled"] is True and not host["enabled"]:
                 client.call("host.enable", ref)

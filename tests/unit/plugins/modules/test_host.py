@@ -157,3 +157,17 @@ def test_evacuation_refused_names_the_vms(sim, run_module, connection):
     assert drained["changed"] and drained["diff"]["after"]["shut_down"] == ["web-02"], drained
     assert call("VM.get_power_state", vm) == "Halted"
     assert drained["host"]["resident_vms"] == 0 and not drained["host"]["enabled"]
+
+
+def test_an_evacuation_broken_off_names_the_vm_and_what_is_left(sim, run_module, connection):
+    call = api(sim)
+    xs2 = call("host.get_by_name_label", "xs-a2")[0]
+    names = sorted(call("VM.get_name_label", vm) for vm in call("host.get_resident_VMs", xs2)
+                   if not call("VM.get_is_control_domain", vm))
+    sim.world.faults.add(method="VM.pool_migrate", action="midway", at=0.5, count=1)
+    broken = run_module(host, dict(connection, name="xs-a2", enabled=False, evacuate=True))
+    assert broken["failed"] and broken["msg"].startswith("evacuation of xs-a2 stopped: the migration of "), broken
+    assert "stays disabled: " in broken["msg"] and broken["msg"].endswith("(VM_MIGRATE_FAILED)")
+    left = broken["msg"].split("stays disabled: ", 1)[1].split(" (")[0].split(", ")
+    assert set(left) <= set(names) and left
+    assert call("host.get_enabled", xs2) is False
