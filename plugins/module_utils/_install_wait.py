@@ -41,8 +41,8 @@ def xenapi_url(address, port=""):
 
 
 def entry_key(entry):
-    """What identifies a BMC log entry across reads."""
-    return str(entry.get("@odata.id") or entry.get("Id") or "%s %s" % (entry.get("Created"), entry.get("Message")))
+    """What identifies a BMC log entry across reads (ids alone may start again after the log is cleared)."""
+    return "%s|%s|%s" % (entry.get("@odata.id") or entry.get("Id") or "", entry.get("Created"), entry.get("Message"))
 
 
 def is_fatal(entry):
