@@ -113,7 +113,7 @@ class Waiter:
     previous_uuid (the host uuid of the installation being replaced: answering with it is not done)."""
 
     first_delay = 1.0
-    max_delay = 10.0
+    max_delay = 5.0  # a refused connection costs nothing; a host that came up is seen within seconds
     bmc_interval = 10.0
     log_lines = 5
 
