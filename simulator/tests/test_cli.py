@@ -106,7 +106,7 @@ def test_an_unknown_scenario_exits_2_with_one_line(tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [
         "xapisim: scenario 'no-such-scenario' is neither a file nor one of the built-ins "
-        "(hosts3, large, pool3, standalone, twopools)"]
+        "(hosts3, lab, large, pool3, standalone, twopools)"]
     assert not (tmp_path / "endpoints.json").exists()
 
 
@@ -127,4 +127,4 @@ def test_a_scenario_with_a_non_loopback_address_is_refused(tmp_path, pool, key, 
 
 def test_scenarios_lists_the_built_ins():
     result = run("scenarios")
-    assert result.returncode == 0 and result.stdout.split() == ["hosts3", "large", "pool3", "standalone", "twopools"]
+    assert result.returncode == 0 and result.stdout.split() == ["hosts3", "lab", "large", "pool3", "standalone", "twopools"]

@@ -13,6 +13,8 @@
                                     (midway: a migration fails after the fraction `at` of its time)
     DELETE /_sim/faults             remove every rule
     POST   /_sim/speed              {"speed": F}
+    GET    /_sim/lab                the bare-metal lab: machines (power, stage, boot override, last
+                                    boot, installed address, BMC log) and its endpoints (404 without one)
 """
 
 import json
@@ -85,6 +87,8 @@ def handle(sim, verb, raw_path, raw_body):
         if (verb, path) == ("DELETE", "/_sim/faults"):
             sim.world.faults.clear()
             return _json(200, [])
+        if (verb, path) == ("GET", "/_sim/lab") and sim.world.lab is not None:
+            return _json(200, sim.world.lab.describe())
         if (verb, path) == ("POST", "/_sim/speed"):
             speed = float(body["speed"])
             if not 0 < speed < float("inf"):

@@ -11,6 +11,8 @@ A top-level `directory:` is the domain those pools join: users, groups, OUs (xap
 repositories configured and synced (handlers/repository.py): a list of {name, version, guidance
 (reboot_host, restart_toolstack, none), summary, packages, issued, type, software_version}, or
 {available: that list, synced: false} for a pool that has not synced yet.
+`machines:` (top level) is a bare-metal lab of powered-off machines with Redfish BMCs that
+network-boot the installer (xapisim/lab/); `pools` may then be empty.
 """
 
 import ipaddress
@@ -18,7 +20,7 @@ import os
 
 import yaml
 
-from . import install, populate
+from . import install, lab, populate
 from .directory import builtin as builtin_directory
 from .values import NULL_REF
 from .world import World
@@ -48,8 +50,9 @@ def load(name_or_path):
             data = yaml.safe_load(handle)
         except yaml.YAMLError as exc:
             raise ScenarioError("scenario %s is not valid YAML: %s" % (path, exc)) from None
-    if not isinstance(data, dict) or not isinstance(data.get("pools"), list) or not data["pools"]:
-        raise ScenarioError("scenario %s must be a mapping with a non-empty list 'pools'" % path)
+    if not isinstance(data, dict) or not isinstance(data.get("pools") or [], list) \
+            or not (data.get("pools") or data.get("machines")):
+        raise ScenarioError("scenario %s must be a mapping with a non-empty list 'pools' (or 'machines')" % path)
     return os.path.splitext(os.path.basename(path))[0], data
 
 
@@ -110,7 +113,7 @@ def build(name_or_path, speed=1.0, root_password="xapisim", seed=0):
         except builtin_directory.SpecError as exc:
             raise ScenarioError(str(exc)) from None
     seen = set()
-    for pool_index, pool_spec in enumerate(data["pools"]):
+    for pool_index, pool_spec in enumerate(data.get("pools") or []):
         product = _product(pool_spec.get("product", default_product), "pools[%d].product" % pool_index)
         specs = _host_specs(pool_spec, pool_index, product, root_password)
         for spec in specs:
@@ -140,4 +143,9 @@ def build(name_or_path, speed=1.0, root_password="xapisim", seed=0):
             db.loading = False
         for host in db.refs("host"):
             world.register_host(pool, host)
+    if data.get("machines"):
+        try:
+            world.lab = lab.Lab(world, data["machines"], seen)
+        except lab.SpecError as exc:
+            raise ScenarioError(str(exc)) from None
     return world

@@ -107,13 +107,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_PUT(self):
         self._route("PUT")
 
+    def do_PATCH(self):  # Redfish (the lab's BMCs)
+        self._route("PATCH")
+
     def _route(self, verb):
         sim = self.server.sim
         path = self.path.split("?")[0]
         address = self._local_address
         if sim.stopping.is_set():
             self.close_connection = True
-            body = self._read_body() if verb in ("POST", "PUT") else b""
+            body = self._read_body() if verb in ("POST", "PUT", "PATCH") else b""
             if body is not None:
                 self._error_page(503, "xapisim is shutting down")
             return

@@ -59,6 +59,7 @@ class Simulator:
             if old is not None:
                 old.stop()
             if self.listeners is not None:
+                self._attach_lab()
                 self.listeners.sync(self.addresses())
                 self._write_endpoints()
         return world
@@ -105,8 +106,14 @@ class Simulator:
                 self.listeners.close()
                 self.listeners = Listeners(self, 0)
         self.listeners.start()
+        self._attach_lab()
         self._write_endpoints()
         return self
+
+    def _attach_lab(self):
+        """The lab's TFTP and HTTP roots under the state dir; its HTTP root served (xapisim/lab)."""
+        if self.world.lab is not None:
+            self.world.lab.attach(self._state_dir(), self.listeners.port, self.tls)
 
     def endpoints(self):
         hosts, pools = [], []
@@ -127,6 +134,8 @@ class Simulator:
         if self.listeners is not None:
             result.update({"port": self.listeners.port, "ca": self.ca_path,
                            "control": "%s/_sim/" % self.url(self.control_address)})
+            if self.world.lab is not None:
+                result["lab"] = self.world.lab.endpoints()
         return result
 
     def _state_dir(self):

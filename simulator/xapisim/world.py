@@ -80,6 +80,7 @@ class World:
         self.tasks_lock = threading.Lock()
         self.on_hosts_changed = None  # fn(): called when addresses start or stop answering (the server listens)
         self.directory = None  # the domain external authentication asks (xapisim.directory), if any
+        self.lab = None  # the bare-metal lab (xapisim.lab.Lab): machines, BMCs, network boot, if any
 
     def add_pool(self, name):
         pool = Pool(self, name)
@@ -124,6 +125,8 @@ class World:
 
     def stop(self):
         self.clock.stop()
+        if self.lab is not None:
+            self.lab.stop()
         for pool in self.pools:
             with pool.db.changed:
                 pool.db.changed.notify_all()
