@@ -11,8 +11,8 @@ version_added: 0.1.0
 description:
   - Tries a XenAPI login at each machine's address, all machines at once, with backoff, until the host answers with
     its product version and the root password works, or until O(timeout).
-  - While it waits it reads each machine's BMC log (Redfish) now and then; a new critical entry (the installer's
-    C(Installation failed: ...)) ends that machine's wait at once.
+  - "While it waits it reads each machine's BMC log (Redfish) now and then; a new critical entry (the installer's
+    C(Installation failed: ...)) ends that machine's wait at once."
   - For each machine that does not come up it reads the BMC's power state and its last log entries, and fails with
     one line per machine naming the BMC's reason; the machines that did come up are returned in RV(installed) all the same.
   - With O(wait=false) it only looks once at every machine and never fails; RV(installed) and RV(absent) say which
@@ -25,6 +25,7 @@ attributes:
     description: It only reads.
   diff_mode:
     support: none
+    description: It changes nothing.
 options:
   machines:
     description: The machines to wait for.

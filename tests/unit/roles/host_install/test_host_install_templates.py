@@ -7,7 +7,7 @@
 
 import os
 import re
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 import jinja2
 import pytest
