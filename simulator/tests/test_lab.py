@@ -3,6 +3,8 @@ its answerfile, and the fresh hosts it leaves (xapisim/lab/)."""
 
 import json
 import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -212,7 +214,7 @@ def test_no_boot_entry_then_no_bootable_device(lab):
     bmc.netboot()
     missing = bmc.wait_for("PXE: no boot entry for 52:54:00:00:00:01")
     assert missing["Severity"] == "Warning"
-    assert bmc.wait_for("No bootable device")["Severity"] == "Critical"
+    assert bmc.wait_for("no bootable device")["Severity"] == "Critical"
     assert bmc.system()["PowerState"] == "On" and lab.world.hosts == {}
 
 
@@ -448,4 +450,38 @@ def test_install_interrupted_by_power_off(lab, monkeypatch):
     assert bmc.reset("ForceOff").status_code == 204
     assert "Installation interrupted" in bmc.messages()[-1]
     assert bmc.reset("On").status_code == 204
-    bmc.wait_for("No bootable device")
+    bmc.wait_for("no bootable device")
+
+
+def test_reset_rebuilds_the_lab_and_keeps_serving_the_http_root(lab):
+    bmc = Bmc(lab, "node6")
+    boot_entry(lab, "node6", answerfile(lab, "node6", interface='<admin-interface name="eth0" proto="dhcp"/>'))
+    bmc.netboot()
+    installed(lab, "127.0.61.6")
+    control = requests.post(lab.url(lab.control_address) + "/_sim/reset", verify=lab.ca_path, timeout=30)
+    assert control.status_code == 200 and control.json()["lab"]["machines"][5]["name"] == "node6"
+    assert lab.world.hosts == {} and lab.world.pools == []
+    assert bmc.system()["PowerState"] == "Off" and bmc.log() == []
+    http_url = control.json()["lab"]["http_url"]
+    assert requests.get(http_url + SOURCE + ".treeinfo", timeout=10).status_code == 200
+
+
+def test_serve_detach_prints_the_lab(tmp_path):
+    state = tmp_path / "state"
+    started = subprocess.run([sys.executable, "-m", "xapisim", "serve", "--scenario", "lab", "--state-dir", str(state),
+                              "--detach", "--lifetime", "120", "--speed", str(SPEED)],
+                             capture_output=True, text=True, timeout=90, check=False)
+    try:
+        assert started.returncode == 0, started.stderr
+        endpoints = json.loads(started.stdout.strip().splitlines()[-1])
+        assert endpoints["scenario"] == "lab" and endpoints["hosts"] == [] and endpoints["pools"] == []
+        lab = endpoints["lab"]
+        assert lab["tftp_root"] == str(state / "lab" / "tftp") and os.path.isdir(lab["tftp_root"])
+        assert requests.get(lab["source_url"] + ".treeinfo", timeout=10).status_code == 200
+        machine = lab["machines"][0]
+        answer = requests.get(machine["bmc_url"] + "/redfish/v1/Systems/1", verify=endpoints["ca"], timeout=10,
+                              auth=(machine["bmc_username"], machine["bmc_password"]))
+        assert answer.status_code == 200 and answer.json()["PowerState"] == "Off"
+    finally:
+        subprocess.run([sys.executable, "-m", "xapisim", "stop", "--state-dir", str(state)], capture_output=True,
+                       timeout=60, check=False)

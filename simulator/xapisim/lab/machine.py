@@ -183,7 +183,7 @@ class Machine:
         if self.installed is None:
             if self.last_boot is None or self.last_boot.get("source") != "Pxe":
                 self.last_boot = {"source": "Hdd", "result": "no bootable device"}
-            self.record("Critical", "No bootable device: the disks hold no operating system")
+            self.record("Critical", "Boot failed: no bootable device (the disks hold no operating system)")
             self._halt(generation)
             return
         self.last_boot = {"source": "Hdd", "result": "host", "address": self.installed[2]}
