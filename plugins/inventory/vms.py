@@ -123,7 +123,10 @@ options:
     type: bool
     default: false
   group_by:
-    description: The groups to make, named C(<prefix><kind>_<value>).
+    description:
+      - The groups to make, named C(<prefix><kind>_<value>) with kind C(pool), C(host), C(power), C(tag),
+        C(folder) (its slashes as underscores) or C(os) (the distribution); other characters than letters, digits
+        and underscores become underscores.
     type: list
     elements: str
     choices: [pool, host, power_state, tags, folder, os]
@@ -171,10 +174,11 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.xapi.xenserver.plugins.module_utils._errors import XenAPIConnectionError, XenAPIError
-from ansible_collections.xapi.xenserver.plugins.module_utils._inventory_records import read_pool
+from ansible_collections.xapi.xenserver.plugins.module_utils._inventory_records import classes, read_pool
 from ansible_collections.xapi.xenserver.plugins.module_utils._inventory_view import (host_facts, pool_name,
                                                                                         preferred_address, vm_facts)
 
+CACHE_VERSION = 1
 CONNECTION_KEYS = ("hostname", "username", "password", "validate_certs", "ca_path", "protocol")
 GROUP_SAFE = re.compile(r"[^A-Za-z0-9_]")
 
@@ -186,26 +190,34 @@ def _group(prefix, kind, value):
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "xapi.xenserver.vms"
 
+    def __init__(self):
+        super().__init__()
+        self._filters = None
+
     def verify_file(self, path):
         return super().verify_file(path) and path.endswith(("xenserver.yml", "xenserver.yaml"))
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
+        self._filters = None
         key = self.get_cache_key(path)
-        use_cache = self.get_option("cache") and cache
+        # what the cached records were read with: another pool list or other classes need a new read
+        wanted = {"version": CACHE_VERSION, "pools": [c["hostname"] for c in self._connections()],
+                  "classes": classes(self.get_option("with_networks"), self.get_option("with_disks"))}
         pools = None
-        if use_cache:
+        if self.get_option("cache") and cache:
             try:
-                pools = self._cache[key]
+                cached = self._cache[key]
             except KeyError:
-                pools = None
+                cached = None
+            if isinstance(cached, dict) and all(cached.get(k) == v for k, v in wanted.items()):
+                pools = cached["records"]
         if pools is None:
             pools = self._read_pools()
             if self.get_option("cache"):
-                self._cache[key] = pools
-        for records in pools:
-            self._populate(records)
+                self._cache[key] = dict(wanted, records=pools)
+        self._populate(pools)
 
     # ---- reading ----------------------------------------------------------------------------------
     def _connections(self):
@@ -243,44 +255,57 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return [records for records, dummy in answers]
 
     # ---- populating -------------------------------------------------------------------------------
-    def _populate(self, records):
+    def _populate(self, pools):
         prefix = self.get_option("prefix")
-        name_of_pool = pool_name(records)
         options = {k: self.get_option(k) for k in ("include_templates", "include_snapshots", "include_control_domain",
                                                    "with_other_config")}
-        kept = [facts for dummy, facts in vm_facts(records, name_of_pool, options) if self._kept(facts)]
+        named = [(records, pool_name(records)) for records in pools]
+        # one list for all pools: duplicate_names applies across pools as well
+        kept = [facts for records, name_of_pool in named
+                for dummy, facts in vm_facts(records, name_of_pool, options) if self._kept(facts)]
         names = self._names(kept)
         group_by = set(self.get_option("group_by"))
         preference = self.get_option("ansible_host_network")
-        all_group = self.inventory.add_group(prefix.rstrip("_") + "_vms" if prefix else "vms")
+        inventory = self.inventory
+        all_group = inventory.add_group(prefix.rstrip("_") + "_vms" if prefix else "vms")
+        known_groups = set()
+        construct = self._constructor()
         for facts, name in zip(kept, names):
-            self.inventory.add_host(name, group=all_group)
-            for key, value in facts.items():
-                self.inventory.set_variable(name, prefix + key, wrap_var(value))
+            inventory.add_host(name, group=all_group)
+            for key, value in wrap_var(facts).items():
+                inventory.set_variable(name, prefix + key, value)
             address = preferred_address(facts, preference)
             if address:
-                self.inventory.set_variable(name, "ansible_host", wrap_var(address))
+                inventory.set_variable(name, "ansible_host", wrap_var(address))
             for group in self._groups(prefix, facts, group_by):
-                self.inventory.add_group(group)
-                self.inventory.add_host(name, group=group)
-            self._construct(name, facts, prefix)
+                if group not in known_groups:
+                    inventory.add_group(group)
+                    known_groups.add(group)
+                inventory.add_host(name, group=group)
+            if construct:
+                construct(name)
         if self.get_option("include_hosts"):
-            hosts_group = self.inventory.add_group(prefix + "hosts")
-            for dummy, facts in host_facts(records, name_of_pool):
-                self.inventory.add_host(facts["name"], group=hosts_group)
-                for key, value in facts.items():
-                    self.inventory.set_variable(facts["name"], prefix + key, wrap_var(value))
-                self.inventory.set_variable(facts["name"], "ansible_host", wrap_var(facts["address"]))
+            hosts_group = inventory.add_group(prefix + "hosts")
+            for records, name_of_pool in named:
+                for dummy, facts in host_facts(records, name_of_pool):
+                    inventory.add_host(facts["name"], group=hosts_group)
+                    for key, value in wrap_var(facts).items():
+                        inventory.set_variable(facts["name"], prefix + key, value)
+                    inventory.set_variable(facts["name"], "ansible_host", wrap_var(facts["address"]))
 
-    def _construct(self, name, facts, prefix):
+    def _constructor(self):
+        """None without compose, groups and keyed_groups; else what applies them to one host."""
         compose, groups, keyed = self.get_option("compose"), self.get_option("groups"), self.get_option("keyed_groups")
         if not (compose or groups or keyed):
-            return
-        variables = self.inventory.get_host(name).get_vars()
+            return None
         strict = self.get_option("strict")
-        self._set_composite_vars(compose, variables, name, strict=strict)
-        self._add_host_to_composed_groups(groups, variables, name, strict=strict)
-        self._add_host_to_keyed_groups(keyed, variables, name, strict=strict)
+
+        def construct(name):
+            variables = self.inventory.get_host(name).get_vars()
+            self._set_composite_vars(compose, variables, name, strict=strict)
+            self._add_host_to_composed_groups(groups, variables, name, strict=strict)
+            self._add_host_to_keyed_groups(keyed, variables, name, strict=strict)
+        return construct
 
     @staticmethod
     def _groups(prefix, facts, group_by):
@@ -300,10 +325,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return groups
 
     def _kept(self, facts):
-        for expression in self.get_option("filters"):
+        if self._filters is None:
+            self._filters = (self.get_option("filters"), self.get_option("exclude_filters"))
+        include, exclude = self._filters
+        for expression in include:
             if not self._true(expression, facts):
                 return False
-        return not any(self._true(expression, facts) for expression in self.get_option("exclude_filters"))
+        return not any(self._true(expression, facts) for expression in exclude)
 
     def _true(self, expression, facts):
         try:

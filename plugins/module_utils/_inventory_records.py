@@ -45,6 +45,6 @@ def read_pool(connection, with_networks, with_disks):
         records = {}
         for cls in classes(with_networks, with_disks):
             keep = FIELDS[cls]
-            records[cls] = {ref: {field: record[field] for field in keep}
+            records[cls] = {ref: {field: record.get(field) for field in keep}
                             for ref, record in client.call("%s.get_all_records" % cls).items()}
     return records, list(client.warnings)
