@@ -129,8 +129,8 @@ def login(sim, address, password):
 
 
 def installed(sim, address):
-    """The host answers XenAPI at `address`."""
-    wait_until(lambda: address in sim.world.hosts, 15.0)
+    """The host answers XenAPI at `address` (and the simulator listens there)."""
+    wait_until(lambda: address in sim.world.hosts and address in sim.listeners.sockets, 15.0)
     return True
 
 
@@ -485,3 +485,17 @@ def test_serve_detach_prints_the_lab(tmp_path):
     finally:
         subprocess.run([sys.executable, "-m", "xapisim", "stop", "--state-dir", str(state)], capture_output=True,
                        timeout=60, check=False)
+
+
+def test_static_slash_32_with_a_gateway_elsewhere_installs(lab):
+    """The installer does not check that the gateway is in the subnet (host-installer writes it as given)."""
+    bmc = Bmc(lab, "node1")
+    interface = ('<admin-interface name="eth0" proto="static"><ipaddr>127.0.61.1</ipaddr><subnet>255.255.255.255'
+                 '</subnet><gateway>127.0.0.1</gateway></admin-interface>')
+    boot_entry(lab, "node1", answerfile(lab, "node1", interface=interface,
+                                        extra='<hostname>node1</hostname><network-backend>openvswitch</network-backend>'))
+    bmc.netboot()
+    installed(lab, "127.0.61.1")
+    record, pif, dummy = _check_host(lab, "127.0.61.1", "Install-Pw1", "node1")
+    assert pif["netmask"] == "255.255.255.255" and pif["gateway"] == "127.0.0.1"
+    assert record["other_config"]["ntp_source"] == "default"

@@ -39,6 +39,7 @@ class Simulator:
         self.listeners = None
         self.world = None
         self._load_lock = threading.Lock()
+        self._endpoints_lock = threading.Lock()  # hosts change from several threads (timers, calls, the lab)
         # --directory: a real AD every pool of every scenario loaded authenticates against
         self.directory = directories.from_url(directory) if directory else None
         self.load(scenario)
@@ -147,10 +148,11 @@ class Simulator:
     def _write_endpoints(self):
         path = os.path.join(self._state_dir(), "endpoints.json")
         temporary = path + ".tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            os.chmod(temporary, 0o600)  # it holds the root password
-            json.dump(self.endpoints(), handle, indent=2)
-        os.replace(temporary, path)
+        with self._endpoints_lock:
+            with open(temporary, "w", encoding="utf-8") as handle:
+                os.chmod(temporary, 0o600)  # it holds the root password
+                json.dump(self.endpoints(), handle, indent=2)
+            os.replace(temporary, path)
 
     def stop(self):
         """New requests get 503 at once; calls in flight end with an error answer (their

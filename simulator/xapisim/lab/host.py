@@ -14,6 +14,7 @@ it, with the answerfile's settings. Where the answerfile's settings live:
 
 from .. import install, populate
 from ..membership import set_live
+from ..world import Pool
 
 GIB = 1024 ** 3
 DOM0_PARTITIONS = 46 * GIB  # XenServer 8's root, backup, boot, log and swap partitions
@@ -51,7 +52,7 @@ def _network(db, host, machine, settings):
 
 def create(world, machine, settings, pool_index):
     """-> (pool, host ref): the installed host, not yet answering (it boots from disk next)."""
-    pool = world.add_pool("")
+    pool = Pool(world, "")  # in world.pools once it is whole: endpoints.json is written meanwhile
     db = pool.db
     db.loading = True
     try:
@@ -74,4 +75,5 @@ def create(world, machine, settings, pool_index):
     finally:
         db.loading = False
     set_live(db, host, False)
+    world.pools.append(pool)
     return pool, host

@@ -14,9 +14,11 @@ import base64
 import binascii
 import hmac
 import json
+import logging
 
 from .machine import MODES, OVERRIDE_ENABLED, OVERRIDE_TARGETS, Conflict
 
+LOG = logging.getLogger("xapisim")
 RESET_TYPES = ("On", "ForceOff", "ForceRestart", "PowerCycle", "GracefulShutdown", "GracefulRestart")
 MAX_BODY = 64 * 1024
 SYSTEM = "/redfish/v1/Systems/1"
@@ -195,6 +197,10 @@ def serve(handler, machine, verb, path):
     except _Error as exc:
         extra = {"WWW-Authenticate": 'Basic realm="Redfish"'} if exc.status == 401 else None
         _send(handler, exc.status, _error_body(exc.message_id, exc.message), extra)
+    except Exception as exc:  # a bug of the simulator: say so, as a BMC's 500, rather than drop the connection
+        LOG.exception("lab BMC %s: %s %s", machine.name, verb, path)
+        handler.close_connection = True
+        _send(handler, 500, _error_body("InternalError", "xapisim: %s" % exc))
 
 
 def endpoint(machine):
