@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_vm.py
 	$(PY) tests/benchmarks/bench_migrate.py
 	$(PY) tests/benchmarks/bench_rolling.py
+	$(PY) tests/benchmarks/bench_inventory.py
 
 demo: $(STAMP)
 	scripts/demo $(VENV) $(STATE)
