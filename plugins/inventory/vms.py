@@ -13,7 +13,7 @@ description:
   - Each pool is read with one login, one C(get_all_records) per class it needs and one logout, whatever its size;
     several pools are read in parallel. The raw records are cached (O(cache)), so changing O(compose), O(groups) or
     O(keyed_groups) needs no new read.
-  - Values from XenAPI are marked unsafe: a VM name or tag is never templated.
+  - Values from XenAPI are marked unsafe, so a VM name or tag is never templated.
   - Config files end in C(xenserver.yml) or C(xenserver.yaml).
 author: xapi.xenserver contributors (@xapi-xenserver)
 extends_documentation_fragment:
@@ -175,8 +175,8 @@ from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.xapi.xenserver.plugins.module_utils._errors import XenAPIConnectionError, XenAPIError
 from ansible_collections.xapi.xenserver.plugins.module_utils._inventory_records import classes, read_pool
-from ansible_collections.xapi.xenserver.plugins.module_utils._inventory_view import (host_facts, pool_name,
-                                                                                        preferred_address, vm_facts)
+from ansible_collections.xapi.xenserver.plugins.module_utils._inventory_view import (
+    host_facts, pool_name, preferred_address, vm_facts)
 
 CACHE_VERSION = 1
 CONNECTION_KEYS = ("hostname", "username", "password", "validate_certs", "ca_path", "protocol")
