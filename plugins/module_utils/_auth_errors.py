@@ -7,7 +7,7 @@ xapi reports a pool-wide failure as POOL_<host code> [host, directory's message]
 is named, the option to fix is named, and the directory's message follows (its secrets are
 already masked by the client)."""
 
-from ._errors import XenAPIError
+from ._errors import ExplainedError
 
 # code without its POOL_ prefix -> what to fix; {domain}, {user}, {host}, {ou} are filled in.
 ADVICE = {
@@ -64,18 +64,11 @@ class _Facts(dict):
         return "?"
 
 
-class AuthError(XenAPIError):
-    """A XenAPI failure of external authentication, explained; code and parameters as xapi sent them."""
+class AuthError(ExplainedError):
+    """A XenAPI failure of external authentication, explained, with the directory's own words."""
 
     def __init__(self, error, explanation):
-        self.explanation = explanation
-        super().__init__(error.code, error.params, error.method)
-
-    @property
-    def message(self):
-        detail = [p for p in self.params if p and not p.startswith("OpaqueRef:")]
-        text = "%s (%s" % (self.explanation, self.code)
-        return text + (": %s)" % "; ".join(detail) if detail else ")")
+        super().__init__(error, explanation, detail=True)
 
 
 def explain(error, host_names, **facts):

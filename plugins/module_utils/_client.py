@@ -171,24 +171,21 @@ class XenAPIClient:
 
     # ---- calls -------------------------------------------------------------------------------
     def call(self, method, *params, **options):
-        """Call a message that takes the session (given first, automatically)."""
+        """Call a message that takes the session (given first, automatically). A forgotten session
+        means a new login; a moved master (HOST_IS_SLAVE: the call was refused, not run) means the
+        same session at the new master; then the call again, three times at most."""
         if self.session_ref is None:
             self.login()
-        try:
-            return self._rpc(method, [self.session_ref] + list(params), **options)
-        except XenAPIError as exc:
-            if exc.code == "SESSION_INVALID":
-                self.login()
-            elif exc.code == "HOST_IS_SLAVE" and exc.params:  # the master moved: the call was refused, not run
-                self.move_to(exc.params[0])
-            else:
-                raise
-        try:
-            return self._rpc(method, [self.session_ref] + list(params), **options)
-        except XenAPIError as exc:
-            if exc.code != "SESSION_INVALID":
-                raise
-        self.login()
+        for attempt in range(2):
+            try:
+                return self._rpc(method, [self.session_ref] + list(params), **options)
+            except XenAPIError as exc:
+                if exc.code == "SESSION_INVALID":
+                    self.login()
+                elif exc.code == "HOST_IS_SLAVE" and exc.params and attempt == 0:
+                    self.move_to(exc.params[0])
+                else:
+                    raise
         return self._rpc(method, [self.session_ref] + list(params), **options)
 
     def _rpc(self, method, params, timeout=None):

@@ -118,6 +118,26 @@ class XenAPIError(Exception):
         return {"code": self.code, "params": list(self.params)}
 
 
+class ExplainedError(XenAPIError):
+    """A XenAPIError put in words by the code that made the call, which knows the objects by name;
+    code and parameters stay as xapi sent them. detail=True adds the parameters that are not refs
+    (the directory's or the storage driver's own words); with_code=False leaves the code out (the
+    explanation is xapi's own message already)."""
+
+    def __init__(self, error, explanation, detail=False, with_code=True):
+        self.explanation = explanation
+        self.detail = detail
+        self.with_code = with_code
+        super().__init__(error.code, error.params, error.method)
+
+    @property
+    def message(self):
+        if not self.with_code:
+            return self.explanation
+        said = [p for p in self.params if p and not p.startswith("OpaqueRef:")] if self.detail else []
+        return "%s (%s%s)" % (self.explanation, self.code, ": %s" % "; ".join(said) if said else "")
+
+
 class XenAPIConnectionError(Exception):
     """The host could not be reached, refused the TLS certificate, or did not answer in time."""
 

@@ -11,6 +11,7 @@ from ._diff import Differences
 from ._errors import InputError, XenAPIError
 from ._lookup import LookupFailed, resolve
 from ._migration_errors import explain
+from ._records import Related
 from ._tasks import run_async
 from ._vm_view import load_related, vm_view
 
@@ -60,6 +61,7 @@ class Migration:
         self.params = module.params
         self.diff = Differences()
         self.remote = None
+        self.sr_names = {}  # SR ref -> name, of the SRs the options named
 
     # ---- the run ------------------------------------------------------------------------------
     def run(self):
@@ -119,7 +121,7 @@ class Migration:
         self.diff.add("host", side.name("host", here), side.name("host", target))
         if moves:
             self.diff.add("disks", {d["name"]: d["sr_name"] for d in disks},
-                          {d["name"]: side.name("SR", moves.get(d["vdi"], d["sr"])) for d in disks})
+                          {d["name"]: self.sr_names.get(moves.get(d["vdi"]), d["sr_name"]) for d in disks})
         if moves:
             vdi_map = {d["vdi"]: moves.get(d["vdi"], d["sr"]) for d in disks}
             self._send(side, side, vm_ref, vm, target if target != NULL else self._any_host(side), vdi_map, {})
@@ -209,14 +211,17 @@ class Migration:
 
     # ---- storage ----------------------------------------------------------------------------------
     def _disks(self, side, vm):
+        """The VM's disks with their SR, read with Related (one call per class when they are many)."""
+        vbds = Related(side.client, "VBD").load(vm["VBDs"])
+        disk_vbds = [(ref, vbds.get(ref)) for ref in vm["VBDs"]]
+        disk_vbds = [(ref, vbd) for ref, vbd in disk_vbds if vbd and vbd["type"] == "Disk" and vbd["VDI"] != NULL]
+        vdis = Related(side.client, "VDI").load(vbd["VDI"] for dummy, vbd in disk_vbds)
+        srs = Related(side.client, "SR").load(vdis.get(vbd["VDI"])["SR"] for dummy, vbd in disk_vbds)
         disks = []
-        for vbd in vm["VBDs"]:
-            record = side.client.call("VBD.get_record", vbd)
-            if record["type"] != "Disk" or record["VDI"] == NULL:
-                continue
-            vdi = side.client.call("VDI.get_record", record["VDI"])
-            disks.append({"vdi": record["VDI"], "uuid": vdi["uuid"], "name": vdi["name_label"],
-                          "userdevice": record["userdevice"], "sr": vdi["SR"], "sr_name": side.name("SR", vdi["SR"])})
+        for dummy, vbd in disk_vbds:
+            vdi = vdis.get(vbd["VDI"])
+            disks.append({"vdi": vbd["VDI"], "uuid": vdi["uuid"], "name": vdi["name_label"],
+                          "userdevice": vbd["userdevice"], "sr": vdi["SR"], "sr_name": srs.get(vdi["SR"])["name_label"]})
         return disks
 
     def _disk_option(self, disk):
@@ -235,10 +240,12 @@ class Migration:
                 ", ".join(sorted(known - matched)), ", ".join(d["name"] for d in disks) or "none"))
         moves = {}
         for disk in disks:
-            wanted = self._disk_option(disk) or self.params["sr"]
+            mapped = self._disk_option(disk)
+            wanted = mapped or self.params["sr"]
             if wanted is None:
                 continue
-            sr = side.resolve("disk_map" if self._disk_option(disk) else "sr", "SR", wanted)[0]
+            sr, record = side.resolve("disk_map" if mapped else "sr", "SR", wanted)
+            self.sr_names[sr] = record["name_label"]
             if sr != disk["sr"]:
                 moves[disk["vdi"]] = sr
         return moves

@@ -3,22 +3,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What prevents a migration, in words: xapi names objects by ref, the admin by name."""
 
-from ._errors import XenAPIError
+from ._errors import ExplainedError, XenAPIError
 
 MIB = 1024 * 1024
 
 
-class MigrationError(XenAPIError):
+class MigrationError(ExplainedError):
     """A refused or failed migration, explained; code and parameters as xapi sent them."""
-
-    def __init__(self, error, explanation, with_code=True):
-        self.explanation = explanation
-        self.with_code = with_code
-        super().__init__(error.code, error.params, error.method)
-
-    @property
-    def message(self):
-        return "%s (%s)" % (self.explanation, self.code) if self.with_code else self.explanation
 
 
 def _name(client, cls, ref):

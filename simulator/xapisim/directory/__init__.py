@@ -10,6 +10,7 @@ pam.Pam (the host's local accounts, for auth_type PAM).
 A backend never keeps a password where it could be seen: not in a record, a log or an error.
 """
 
+import abc
 import ipaddress
 import urllib.parse
 
@@ -51,43 +52,43 @@ class AuthFailure(Exception):
     """A login the directory refuses (xapi's Auth_failure), with the plugin's message."""
 
 
-class Directory:
+class Directory(abc.ABC):
     """One domain. `domain` is its DNS name; the methods raise DirectoryError when the
     directory cannot answer."""
 
     domain = ""
 
+    @abc.abstractmethod
     def serves(self, service_name):
         """Whether `service_name` (a domain's DNS name) is this directory's domain."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def netbios(self):
         """The domain's NetBIOS name (the workgroup)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def join(self, user, password, ou):
         """Check the join credentials (and the OU the computer account goes to, when given)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def leave(self, user, password):
         """Check the credentials that remove a computer account."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def sid_of(self, name):
         """`DOMAIN\\name`, `name@domain` or a bare name -> SID; NotFound."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def info(self, sid):
         """Subject information as xapi's plugin returns it (subject-name, ...); NotFound."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def groups(self, sid):
         """The SIDs of the domain groups that hold `sid`, transitively; NotFound."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def authenticate(self, name, password):
         """The SID of the user whose password this is; AuthFailure otherwise."""
-        raise NotImplementedError
 
 
 def split_name(name):
