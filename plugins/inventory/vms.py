@@ -13,7 +13,7 @@ description:
   - Each pool is read with one login, one C(get_all_records) per class it needs and one logout, whatever its size;
     several pools are read in parallel. The raw records are cached (O(cache)), so changing O(compose), O(groups) or
     O(keyed_groups) needs no new read.
-  - Values from XenAPI are marked unsafe, so a VM name or tag is never templated.
+  - Values from XenAPI are never trusted as templates (unsafe), so a VM name or tag is never templated.
   - Config files end in C(xenserver.yml) or C(xenserver.yaml).
 author: xapi.xenserver contributors (@xapi-xenserver)
 extends_documentation_fragment:
@@ -111,7 +111,7 @@ options:
     type: str
     default: xenserver_
   with_networks:
-    description: Read NICs (MACs, networks, addresses per NIC); two more calls per pool.
+    description: Read NICs (MACs and networks; O(ansible_host_network) by name needs them); two more calls per pool.
     type: bool
     default: true
   with_disks:
@@ -171,7 +171,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
-from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.xapi.xenserver.plugins.module_utils._errors import XenAPIConnectionError, XenAPIError
 from ansible_collections.xapi.xenserver.plugins.module_utils._inventory_records import classes, read_pool
@@ -189,6 +188,9 @@ def _group(prefix, kind, value):
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "xapi.xenserver.vms"
+    # every value set here is untrusted, the data-tagging form of unsafe (ansible-core >= 2.19);
+    # wrapping each value again would cost a pass over 10,000 hosts and change nothing
+    trusted_by_default = False
 
     def __init__(self):
         super().__init__()
@@ -272,11 +274,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         construct = self._constructor()
         for facts, name in zip(kept, names):
             inventory.add_host(name, group=all_group)
-            for key, value in wrap_var(facts).items():
-                inventory.set_variable(name, prefix + key, value)
             address = preferred_address(facts, preference)
+            facts.pop("nics", None)  # only for ansible_host_network; macs and networks carry the rest
+            for key, value in facts.items():
+                inventory.set_variable(name, prefix + key, value)
             if address:
-                inventory.set_variable(name, "ansible_host", wrap_var(address))
+                inventory.set_variable(name, "ansible_host", address)
             for group in self._groups(prefix, facts, group_by):
                 if group not in known_groups:
                     inventory.add_group(group)
@@ -289,9 +292,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             for records, name_of_pool in named:
                 for dummy, facts in host_facts(records, name_of_pool):
                     inventory.add_host(facts["name"], group=hosts_group)
-                    for key, value in wrap_var(facts).items():
+                    for key, value in facts.items():
                         inventory.set_variable(facts["name"], prefix + key, value)
-                    inventory.set_variable(facts["name"], "ansible_host", wrap_var(facts["address"]))
+                    inventory.set_variable(facts["name"], "ansible_host", facts["address"])
 
     def _constructor(self):
         """None without compose, groups and keyed_groups; else what applies them to one host."""
