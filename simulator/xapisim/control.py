@@ -14,7 +14,10 @@
     DELETE /_sim/faults             remove every rule
     POST   /_sim/speed              {"speed": F}
     GET    /_sim/lab                the bare-metal lab: machines (power, stage, boot override, last
-                                    boot, installed address, BMC log) and its endpoints (404 without one)
+                                    boot, installed address, host uuid, BMC log) and its endpoints (404 without one)
+    POST   /_sim/lab/<machine>/fail hardware failure: the host on the machine is wiped (its pool leaves the
+                                    world), the machine is bare metal and off; -> the machine as GET lab has it
+    GET    /_sim/nfs                the NFS exports: server, serverpath, SR folders and their VDIs
 """
 
 import json
@@ -54,6 +57,14 @@ def state(sim, classes=None):
     return {"scenario": sim.world.scenario_name, "pools": result}
 
 
+def _fail_machine(sim, name):
+    machine = next((m for m in sim.world.lab.machines if m.name == name), None)
+    if machine is None:
+        return _json(404, {"error": "no machine %s in the lab" % name})
+    machine.fail()
+    return _json(200, machine.describe())
+
+
 def handle(sim, verb, raw_path, raw_body):
     """-> (HTTP status, JSON bytes)."""
     parsed = urllib.parse.urlsplit(raw_path)
@@ -89,6 +100,10 @@ def handle(sim, verb, raw_path, raw_body):
             return _json(200, [])
         if (verb, path) == ("GET", "/_sim/lab") and sim.world.lab is not None:
             return _json(200, sim.world.lab.describe())
+        if verb == "POST" and path.startswith("/_sim/lab/") and path.endswith("/fail") and sim.world.lab is not None:
+            return _fail_machine(sim, path[len("/_sim/lab/"):-len("/fail")])
+        if (verb, path) == ("GET", "/_sim/nfs"):
+            return _json(200, sim.world.nfs.describe())
         if (verb, path) == ("POST", "/_sim/speed"):
             speed = float(body["speed"])
             if not 0 < speed < float("inf"):

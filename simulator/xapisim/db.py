@@ -36,6 +36,7 @@ class Database:
         self.private = {}  # ref -> dict of simulator-only state of that object (passwords, guest state, ...)
         self.counters = {}  # pool-wide simulator state: next domid, next guest address, ...
         self.loading = False  # while a scenario is built: parents' sets grow in place
+        self.nfs = None  # the world's NFS servers (xapisim.nfs.NfsStore), where NFS SRs keep their disks
 
     # ---- reading -------------------------------------------------------------------------
     def get(self, cls, ref):

@@ -171,6 +171,7 @@ def remove_host(db, host):
             sr = db.get("PBD", pbd)["SR"]
             db.delete("PBD", pbd)
             if db.exists("SR", sr) and not db.get("SR", sr)["PBDs"]:
+                db.private.setdefault(sr, {})["forgetting"] = True  # forgotten: the storage keeps the disks
                 for vdi in list(db.get("SR", sr)["VDIs"]):
                     for vbd in list(db.get("VDI", vdi)["VBDs"]):
                         db.delete("VBD", vbd)

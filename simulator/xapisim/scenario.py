@@ -22,6 +22,7 @@ import yaml
 
 from . import install, lab, populate
 from .directory import builtin as builtin_directory
+from .handlers import nfs_sr
 from .values import NULL_REF
 from .world import World
 
@@ -141,6 +142,7 @@ def build(name_or_path, speed=1.0, root_password="xapisim", seed=0):
                              "pools[%d].updates" % pool_index if "updates" in pool_spec else "updates", product)
         finally:
             db.loading = False
+        nfs_sr.register_pool(db)
         for host in db.refs("host"):
             world.register_host(pool, host)
     if data.get("machines"):

@@ -13,7 +13,7 @@ import selectors
 import socket
 import threading
 
-from . import control, transfer
+from . import backup_http, control, metadata_http, transfer
 from .dispatch import dispatch
 from .errors import DropConnection, Failure
 from .handlers import updates as update_routes
@@ -23,6 +23,7 @@ LOG = logging.getLogger("xapisim")
 MAX_BODY = 300 * 1024  # xapi's Constants.http_limit_max_rpc_size: larger RPC bodies are refused (HTTP 500) ...
 MAX_DRAIN = 1024 * 1024 * 1024  # ... after reading them away, up to this, so the client sees the answer
 XMLRPC_PATHS = ("/", "/RPC2", "/json")
+HTTP_ACTIONS = (transfer, update_routes, backup_http, metadata_http)
 CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "X-Requested-With"}
 # xapi's Http_svr.response_internal_error
 INTERNAL_ERROR_PAGE = ("<html><body><h1>HTTP 500 internal server error</h1>An unexpected error occurred; please wait a "
@@ -130,12 +131,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if extra is not None:
             extra(self, verb, path)
             return
-        if (verb, path) in transfer.ROUTES:  # a disk's content: HTTP, not an RPC
-            transfer.serve(self, sim.world, verb, address)
-            return
-        if (verb, path) in update_routes.ROUTES:  # the available updates (JSON): HTTP, not an RPC
-            update_routes.serve(self, sim.world, verb, address)
-            return
+        for routes in HTTP_ACTIONS:  # xapi's HTTP handlers (disks, updates, backups, metadata): not RPCs
+            if (verb, path) in routes.ROUTES:
+                routes.serve(self, sim.world, verb, address)
+                return
         if verb != "POST" or path not in XMLRPC_PATHS + ("/jsonrpc",):
             self._error_page(404, "Not found: %s %s" % (verb, path))
             return

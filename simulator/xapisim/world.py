@@ -9,6 +9,7 @@ from .clock import Clock
 from .db import Database
 from .faults import Faults
 from .model import load_model
+from .nfs import NfsStore
 
 
 class Pool:
@@ -18,6 +19,7 @@ class Pool:
         self.world = world
         self.name = name
         self.db = Database(world.model)
+        self.db.nfs = world.nfs
         from .handlers import install_derivers  # the behaviour modules own the derived fields
 
         install_derivers(self.db)
@@ -81,6 +83,7 @@ class World:
         self.on_hosts_changed = None  # fn(): called when addresses start or stop answering (the server listens)
         self.directory = None  # the domain external authentication asks (xapisim.directory), if any
         self.lab = None  # the bare-metal lab (xapisim.lab.Lab): machines, BMCs, network boot, if any
+        self.nfs = NfsStore()  # the NFS exports: they outlive the pools that use them
 
     def add_pool(self, name):
         pool = Pool(self, name)

@@ -9,7 +9,8 @@ from .registry import DERIVERS, FOLLOWERS, HANDLERS
 BEHAVIOUR_MODULES = ("bond", "devices", "event", "host", "network", "session", "sr", "storage", "task", "vbd", "vdi", "vif", "vm_clone",
                      "vm_config", "vm_lifecycle", "vm_operations", "vm_settings", "vm_snapshot",
                      "evacuation", "migrate_receive", "vdi_migrate", "vm_migrate", "vm_migrate_send",
-                     "auth", "external_auth", "external_login", "role", "subject", "repository", "updates")
+                     "auth", "external_auth", "external_login", "role", "subject", "repository", "updates",
+                     "nfs_sr")
 for _name in BEHAVIOUR_MODULES:
     importlib.import_module("." + _name, __name__)
 

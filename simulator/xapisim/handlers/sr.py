@@ -9,61 +9,23 @@ host name the driver's DNSError (140), as the SM's own connection test reports t
 config keys ending in "password" are kept as secrets (<key>_secret), never echoed.
 """
 
-import ipaddress
-
 from ..errors import Failure
 from ..values import NULL_REF, new_uuid
+from . import nfs_sr
 from .generic import constructor_fields
 from .registry import handles
-from .storage import backend_failure
+from .sm import assert_driver, sm_error, reach_host
 
 GIB = 1024 ** 3
 # the size a simulated driver reports for a new SR of each type (the SM's SR.stat)
 NEW_SR_SIZE = {"nfs": 2048 * GIB, "smb": 2048 * GIB, "iso": 100 * GIB, "lvmoiscsi": 1024 * GIB, "lvm": 512 * GIB,
                "ext": 512 * GIB}
-# XE_SR_ERRORCODES.xml: name -> (value, description)
-SM_ERRORS = {
-    "ConfigDeviceMissing": (90, "The request is missing the device parameter"),
-    "ConfigLocationMissing": (94, "The request is missing the location parameter"),
-    "ConfigTargetMissing": (95, "The request is missing the target parameter"),
-    "ConfigTargetIQNMissing": (96, "The request is missing or has an incorrect target IQN parameter"),
-    "ConfigServerPathMissing": (101, "The request is missing the serverpath parameter"),
-    "ConfigServerMissing": (102, "The request is missing the server parameter"),
-    "ConfigSCSIid": (107, "The SCSIid parameter is missing or incorrect"),
-    "NFSTarget": (108, "Unable to detect an NFS service on this target."),
-    "SMBMount": (111, "SMB mount error"),
-    "DNSError": (140, "Incorrect DNS name, unable to resolve."),
-    "ISCSITarget": (141, "Unable to connect to ISCSI service on target"),
-    "ISOMountFailure": (222, "Could not mount the directory specified in Device Configuration"),
-    "ISOLocationStringError": (225, "Incorrect Location string format. String must be in the format SERVER:PATH for "
-                                    "NFS targets, or \\\\SERVER\\PATH for CIFS targets"),
-}
-
-
-def sm_error(name, opterr=None):
-    """xs_errors.XenError as xapi forwards it: SR_BACKEND_FAILURE_<value>."""
-    number, description = SM_ERRORS[name]
-    if opterr is not None:
-        description += " [opterr=%s]" % opterr
-    return backend_failure(number, description)
-
-
-def _test_host(name, unreachable):
-    """util._testHost in the simulator: loopback answers, other addresses do not, names do not resolve."""
-    if name == "localhost":
-        return
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        raise sm_error("DNSError") from None
-    if not address.is_loopback:
-        raise sm_error(unreachable)
 
 
 def _check_nfs(config):
     if "server" not in config:
         raise sm_error("ConfigServerMissing")
-    _test_host(config["server"], "NFSTarget")
+    reach_host(config["server"], "NFSTarget")
     if "serverpath" not in config:
         raise sm_error("ConfigServerPathMissing")
 
@@ -76,7 +38,7 @@ def _check_smb(config):
     if not host:
         raise sm_error("SMBMount", "mount failed: bad share %s" % config["server"])
     try:
-        _test_host(host, "SMBMount")
+        reach_host(host, "SMBMount")
     except Failure:
         raise sm_error("SMBMount", "mount error(113): could not connect to %s" % host) from None
 
@@ -92,11 +54,11 @@ def _check_iso(config):
         host = target[2:].split("/")[0] if target.startswith("//") else ""
         if not host:
             raise sm_error("ISOLocationStringError")
-        _test_host(host, "ISOMountFailure")
+        reach_host(host, "ISOMountFailure")
     else:
         if ":" not in location:
             raise sm_error("ISOLocationStringError")
-        _test_host(location.split(":")[0], "NFSTarget")
+        reach_host(location.split(":")[0], "NFSTarget")
 
 
 def _check_iscsi(config):
@@ -105,7 +67,7 @@ def _check_iscsi(config):
     if not config.get("targetIQN"):
         raise sm_error("ConfigTargetIQNMissing")
     for target in config["target"].split(","):
-        _test_host(target.strip(), "ISCSITarget")
+        reach_host(target.strip(), "ISCSITarget")
     if not config.get("SCSIid"):
         raise sm_error("ConfigSCSIid")
 
@@ -124,11 +86,6 @@ def driver_check(sr_type, config):
     check = DRIVER_CHECKS.get(sr_type)
     if check is not None:
         check(config)
-
-
-def _assert_driver(db, sr_type):
-    if not any(sm["type"] == sr_type for sm in db.tables["SM"].values()):
-        raise Failure("SR_UNKNOWN_DRIVER", sr_type)
 
 
 # ---- secrets ---------------------------------------------------------------------------------------
@@ -200,7 +157,7 @@ def sr_create(call, host, device_config, physical_size, name_label, name_descrip
     with db.lock:
         db.get("host", host)
         sr_type = sr_type.lower()
-        _assert_driver(db, sr_type)
+        assert_driver(db, sr_type)
         driver_check(sr_type, device_config)
         size = NEW_SR_SIZE.get(sr_type, max(physical_size, 0))
         if sr_type in ("lvm", "lvmoiscsi") and "allocation" not in sm_config:
@@ -209,6 +166,7 @@ def sr_create(call, host, device_config, physical_size, name_label, name_descrip
         master = call.pool.master
         hosts = [master] + [other for other in db.refs("host") if other != master] if shared else [host]
         pbds = [new_pbd(db, sr, member, device_config) for member in hosts]
+        nfs_sr.created(db, sr, device_config)
         for pbd in pbds:
             db.update("PBD", pbd, currently_attached=True)
     call.spend(2.0)
@@ -224,8 +182,9 @@ def sr_introduce(call, uuid, name_label, name_description, sr_type, content_type
 
 
 def _forget_records(db, sr):
-    """Xapi_sr.really_forget: PBDs, VDIs, the SR."""
+    """Xapi_sr.really_forget: PBDs, VDIs, the SR (the records only: what the SR holds stays)."""
     record = db.get("SR", sr)
+    db.private.setdefault(sr, {})["forgetting"] = True
     for pbd in list(record["PBDs"]):
         _destroy_pbd(db, pbd)
     for vdi in list(record["VDIs"]):
@@ -268,7 +227,9 @@ def sr_destroy(call, sr):
     with call.operation("SR", sr, "destroy", check=lambda record: _destroy_check(db, sr, record)):
         call.spend(1.0)
         with db.lock:
+            record = db.get("SR", sr)
             _forget_records(db, sr)
+            nfs_sr.destroyed(db, record)
 
 
 @handles("SR.set_shared")
@@ -331,13 +292,14 @@ def pbd_plug(call, pbd):
             return
         sr = record["SR"]
         sr_record = db.get("SR", sr)
-        _assert_driver(db, sr_record["type"])
+        assert_driver(db, sr_record["type"])
         if not sr_record["shared"]:
             others = [other for other in sr_record["PBDs"] if other != pbd
                       and db.tables["PBD"][other]["currently_attached"]]
             if others:
                 raise Failure("SR_NOT_SHARABLE", sr, db.tables["PBD"][others[0]]["host"])
         driver_check(sr_record["type"], _plain(db, record["device_config"]))
+        nfs_sr.assert_mountable(db, sr_record, record["device_config"])
         db.update("PBD", pbd, currently_attached=True)
         if sr_record["physical_size"] < 0:  # introduced: xapi's -1 until the driver reports (the follower kept -1 + the VDIs' sum)
             db.update("SR", sr, physical_size=NEW_SR_SIZE.get(sr_record["type"], 0),

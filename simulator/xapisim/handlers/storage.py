@@ -21,6 +21,7 @@ MIB = 1024 ** 2
 GIB = 1024 ** 3
 THICK_TYPES = frozenset({"lvm", "lvmoiscsi", "lvmohba"})
 VHD_TYPES = frozenset({"lvm", "lvmoiscsi", "lvmohba", "ext", "nfs", "smb", "file"})
+FILE_TYPES = frozenset({"ext", "nfs", "smb", "file"})
 VHD_BLOCK = 2 * MIB
 MAX_VHD_SIZE = 2040 * GIB
 # VDI operations xapi lists in allowed_operations (pre-Ely set, less blocked and force_unlock)
@@ -237,7 +238,9 @@ _VBD_KEYS = ("VDI", "currently_attached", "current_operations", "mode")
 def new_vdi(db, sr, fields, size, utilisation=None):
     """A VDI on `sr` as an SM leaves it (location, managed, vhd type), with `fields` on top."""
     sr_record = db.get("SR", sr)
-    record = {"SR": sr, "virtual_size": size, "location": new_uuid(), "managed": True, "missing": False,
+    uuid = fields.get("uuid") or new_uuid()
+    location = uuid if sr_record["type"] in FILE_TYPES else new_uuid()  # FileSR: the VHD file is <uuid>.vhd
+    record = {"SR": sr, "uuid": uuid, "virtual_size": size, "location": location, "managed": True, "missing": False,
               "physical_utilisation": new_utilisation(sr_record, size) if utilisation is None else utilisation,
               "sm_config": {"vdi_type": "vhd"} if sr_record["type"] in VHD_TYPES else {}}
     record.update(fields)

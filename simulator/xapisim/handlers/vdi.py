@@ -218,9 +218,3 @@ def set_allow_caching(call, vdi, value):
     with db.lock:
         _assert_not_on_running_vm(db, db.get("VDI", vdi))
         db.update("VDI", vdi, allow_caching=value)
-
-
-@handles("SR.scan")
-def scan(call, sr):
-    """The simulator's SRs hold exactly what the database says: a scan finds nothing new."""
-    call.db.get("SR", sr)

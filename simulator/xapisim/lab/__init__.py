@@ -147,6 +147,11 @@ class Lab:
             if address in owners:
                 raise InstallError("admin interface address %s is already in use (%s)" % (address, owners[address]))
 
+    def machine_of(self, pool):
+        """The machine whose disk holds the host of `pool`, if any."""
+        with self.lock:
+            return next((m for m in self.machines if m.installed is not None and m.installed[0] is pool), None)
+
     # ---- descriptions ----------------------------------------------------------------------------
     def endpoints(self):
         http_url = self.http.url if self.http is not None else None

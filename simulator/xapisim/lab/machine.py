@@ -265,9 +265,30 @@ class Machine:
         self._power_on("System reset (the installer reboots)")
 
     # ---- for the control API -------------------------------------------------------------------------
+    def fail(self):
+        """Hardware failure: the machine dies and its disks are replaced. The host on it is gone (its
+        pool leaves the world, its address stops answering); the machine is bare metal again and off,
+        ready to be installed over the network. Shared storage (NFS) keeps what the host had there."""
+        with self.lab.lock:
+            self.generation += 1
+            self.power, self.stage = "Off", "off"
+            self.installing_address = None
+            self.last_boot = None
+        self.record("Critical", "Hardware failure: the system halted; its disks were replaced (no operating system)")
+        self._wipe()
+
     def describe(self):
         power = self.power_state()
         with self.lab.lock:
             return {"name": self.name, "mac": self.mac, "firmware": self.firmware, "power": power,
                     "stage": self.stage, "boot": dict(self.override), "last_boot": self.last_boot,
-                    "installed": self.installed[2] if self.installed else None, "log": list(self.log)}
+                    "installed": self.installed[2] if self.installed else None,
+                    "host_uuid": self._host_uuid(), "log": list(self.log)}
+
+    def _host_uuid(self):
+        """The uuid of the host on the disk (None on bare metal)."""
+        if self.installed is None:
+            return None
+        pool, host, dummy = self.installed
+        record = pool.db.tables["host"].get(host)
+        return record["uuid"] if record else None
