@@ -77,7 +77,8 @@ class Action:
     def _end(self, **outcome):
         db = self.db
         with db.lock:
-            if self.task is not None and db.exists("task", self.task) and db.get("task", self.task)["status"] == "pending":
+            record = db.tables["task"].get(self.task) if self.task is not None else None
+            if record is not None and record["status"] == "pending":
                 db.update("task", self.task, progress=1.0, finished=now(), allowed_operations=[], **outcome)
                 self.world.counters.task_finished(self.task)
 

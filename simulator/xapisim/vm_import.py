@@ -246,7 +246,8 @@ class Importer:
         finish = {"VM": self._finish_vm, "VBD": self._finish_device, "VIF": self._finish_vif,
                   "network": self._finish_network}.get(cls)
         fields = finish(fields, record) if finish else fields
-        return {name: value for name, value in fields.items() if name in definition.fields and definition.fields[name].current}
+        return {name: value for name, value in fields.items()
+                if name in definition.fields and definition.fields[name].current}
 
     def _finish_vm(self, fields, record):
         other = {key: value for key, value in fields.get("other_config", {}).items() if key != GRANT_API_ACCESS}

@@ -17,6 +17,7 @@ import io
 import tarfile
 import time
 import xmlrpc.client
+from xml.parsers.expat import ExpatError
 
 from .errors import Failure
 from .values import NULL_REF, DateTime, Int32
@@ -137,7 +138,8 @@ def ova_xml(db, host, vms, with_snapshots):
         for cls in EXPORT_ORDER:
             for ref, ident in table.items():
                 if ref in db.tables[cls]:
-                    objects.append({"class": cls, "id": ident, "snapshot": _record(db, cls, ref, table, with_snapshots)})
+                    record = _record(db, cls, ref, table, with_snapshots)
+                    objects.append({"class": cls, "id": ident, "snapshot": record})
         header = {"version": version(db, host), "objects": objects}
     out = []
     encode_value(header, out)
@@ -184,6 +186,6 @@ def parse_header(xml):
         objects = [(item["class"], item["id"], item["snapshot"]) for item in header["objects"]]
         found = header["version"]
         version_of = (int(found["xapi_major"]), int(found["xapi_minor"]))
-    except Exception as exc:  # expat, a missing key, a bad int: xapi's header_of_rpc fails alike
+    except (ExpatError, xmlrpc.client.ResponseError, KeyError, TypeError, ValueError) as exc:  # header_of_rpc too
         raise Failure("IMPORT_ERROR", "Failed to read ova.xml: %s: %s" % (type(exc).__name__, exc)) from None
     return version_of, objects
