@@ -11,7 +11,7 @@ dbsync_slave.ml for what a starting xapi corrects]:
    backup (RESTORE_TARGET_MGMT_IF_NOT_IN_BACKUP [devices of the backup]).
 
 Nothing changes until all of that passed. A dry run stops there. A real one lights xapi's fuse:
-RESTORE_FUSE simulated seconds later the host reboots (its address refuses connections, every
+RESTORE_FUSE simulated seconds later (and one real second at least) the host reboots (its address refuses connections, every
 session is gone) and REBOOT_TIME later it answers with the restored database, corrected as a
 starting xapi corrects it: this host's address, hostname, software version and management IP
 configuration; guests Halted (Suspended ones stay), devices detached; this host's PBDs of shared
@@ -28,6 +28,7 @@ from .values import NULL_REF
 from .world import Pool
 
 RESTORE_FUSE = 30.0  # Constants.db_restore_fuse_time: the restore handler answers, then xapi reboots the host
+FUSE_REAL_MIN = 1.0  # real seconds at least, so a client reads its task's outcome however fast the clock runs
 REBOOT_TIME = 120.0  # the host's boot, as after host.reboot
 _DERIVED = derived_fields()
 _CHILDREN = children_by_class()
@@ -128,7 +129,8 @@ def _remap_nics(db, host, new, master):
 def restart(world, pool, host, target, master):
     """xapi's fuse, the reboot, and the start on the restored database."""
     address = pool.address_of(host)
-    world.clock.later(RESTORE_FUSE, lambda: _down(world, pool, host, target, master, address))
+    fuse = max(RESTORE_FUSE, FUSE_REAL_MIN * world.clock.speed)
+    world.clock.later(fuse, lambda: _down(world, pool, host, target, master, address))
 
 
 def _down(world, pool, host, target, master, address):

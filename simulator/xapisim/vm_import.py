@@ -1,6 +1,6 @@
 """Importing VM metadata into a pool [xen-api ocaml/xapi/import.ml metadata_handler, handle_all,
-assert_can_restore_backup and the per-class handlers, in their order: host, SR, VDI, VM metrics,
-VM, network, VBD, VIF].
+assert_can_restore_backup and the per-class handlers, in their order: host, SR, VDI, VM (with its
+metrics), network, VBD, VIF].
 
 - host and SR: found by uuid, or left out (references to them become NULL);
 - VDI: an ISO's by location on any ISO SR (else its CD is ejected); a disk's by location on the
@@ -71,8 +71,6 @@ class Importer:
             self._found(ident, self.db.uuids["SR"].get(record.get("uuid")))
         for ident, record in self.of_class("VDI"):
             self._vdi(ident, record)
-        for ident, record in self.of_class("VM_metrics"):
-            self._make("VM_metrics", ident, {key: value for key, value in record.items() if key != "uuid"})
         for ident, record in self.of_class("VM"):
             self._vm(ident, record)
         for ident, record in self.of_class("network"):
@@ -132,6 +130,9 @@ class Importer:
             record = dict(record, is_default_template=False, other_config=other)
         if existing is not None:
             self.replaced.add(existing)
+        metrics = self.exported.get(record.get("metrics"))
+        if metrics is not None and metrics[0] == "VM_metrics":  # the VM's metrics come along with it
+            self._make("VM_metrics", record["metrics"], {key: value for key, value in metrics[1].items() if key != "uuid"})
         self._make("VM", ident, record, replaces=existing)
 
     def _network(self, ident, record):
