@@ -10,6 +10,7 @@ VENV_OLD := .venv-2.19
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAMP_OLD := $(VENV_OLD)/.installed
+STAMP_DOCS := $(VENV)/.installed-docs
 MAIN_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 STATE := .state/demo
 
@@ -27,7 +28,7 @@ $(STAMP_OLD): requirements/ansible-2.19.txt
 	$(VENV_OLD)/bin/python -m pip install -q --disable-pip-version-check -r requirements/ansible-2.19.txt
 	touch $@
 
-test: test-simulator sanity units integration lint
+test: test-simulator docs sanity units integration lint
 
 # the Samba AD DC the simulator's directory tests start (scripts/samba-dc); installed only when missing
 samba:
@@ -55,6 +56,18 @@ lint: $(STAMP)
 	mkdir -p .state/collections/ansible_collections/xapi
 	ln -sfn $(CURDIR) .state/collections/ansible_collections/xapi/xenserver
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.state/collections $(VENV)/bin/ansible-lint
+
+# the collection's docs (plugins, roles, docs/docsite) through antsibull-docs' lint, references to other
+# collections included; then the artifact built and imported by galaxy-importer, offline (scripts/check-artifact)
+.PHONY: docs
+$(STAMP_DOCS): $(STAMP) requirements/docs.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements/docs.txt
+	touch $@
+
+docs: $(STAMP_DOCS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs \
+	  --validate-collection-refs all --disallow-unknown-collection-refs .
+	scripts/check-artifact $(VENV)
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_simulator.py
