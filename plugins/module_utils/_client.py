@@ -132,15 +132,25 @@ class XenAPIClient:
             self.session_ref = None
             self.http.close()
 
-    def http_get(self, path, params=None):
+    def http_get(self, path, params=None, stream=False):
         """GET one of xapi's HTTP handlers (e.g. /updates) with this client's session: the
-        requests response; one new login when the session expired (HTTP 401)."""
+        requests response (its body read as it comes with `stream`); one new login when the
+        session expired (HTTP 401)."""
+        return self.http_request("GET", path, params, stream=stream)
+
+    def http_request(self, verb, path, params=None, timeout=None, **options):
+        """`verb` one of xapi's HTTP handlers with this client's session; options go to requests
+        (data, stream). One new login and the request again when the session expired (HTTP 401):
+        a refused request was not run, and the same body sent again does no harm."""
         if self.session_ref is None:
             self.login()
-        response = self._http("GET", path, self.timeout, params=dict(params or {}, session_id=self.session_ref))
-        if response.status_code == 401:
+        for attempt in range(2):
+            response = self._http(verb, path, timeout or self.timeout,
+                                  params=dict(params or {}, session_id=self.session_ref), **options)
+            if response.status_code != 401 or attempt:
+                return response
+            response.close()
             self.login()
-            response = self._http("GET", path, self.timeout, params=dict(params or {}, session_id=self.session_ref))
         return response
 
     def scrub(self, text):
@@ -227,23 +237,16 @@ class XenAPIClient:
 
     # ---- a disk's content over HTTP ------------------------------------------------------------
     def put_vdi(self, vdi_ref, data, timeout=None):
-        """Write `data` (bytes) at the start of a disk: HTTP PUT /import_raw_vdi on the master,
-        with this client's session, TLS settings and timeout. A refused session (HTTP 401: it
-        expired) gets one new login and the PUT again: the same bytes written twice do no harm."""
-        if self.session_ref is None:
-            self.login()
-        response = self._import_raw(vdi_ref, data, timeout or self.timeout)
-        if response.status_code == 401:
-            self.login()
-            response = self._import_raw(vdi_ref, data, timeout or self.timeout)
+        """Write `data` (bytes) at the start of a disk: HTTP PUT /import_raw_vdi on the master."""
+        response = self.http_request("PUT", "/import_raw_vdi", {"vdi": vdi_ref, "format": "raw"}, timeout, data=data)
         if response.status_code != 200:
-            text = " ".join(re.sub(r"<[^>]*>", " ", response.text).split())[:300]
             raise XenAPIConnectionError("%s refused to write %d bytes to the disk %s: HTTP %d %s"
-                                        % (self.url, len(data), vdi_ref, response.status_code, self._scrub(text)))
+                                        % (self.url, len(data), vdi_ref, response.status_code,
+                                           self.page_text(response)))
 
-    def _import_raw(self, vdi_ref, data, timeout):
-        params = {"session_id": self.session_ref, "vdi": vdi_ref, "format": "raw"}
-        return self._http("PUT", "/import_raw_vdi", timeout, params=params, data=data)
+    def page_text(self, response):
+        """The words of an HTTP error page, short, without the session reference."""
+        return self._scrub(" ".join(re.sub(r"<[^>]*>", " ", response.text).split())[:300])
 
     def _scrub(self, text):
         """No session reference in a message: it is as good as the password while it lasts."""

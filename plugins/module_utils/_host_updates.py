@@ -166,9 +166,8 @@ class HostUpdates:
         if response.status_code == 404:
             raise ModuleFailure(MESSAGES["NO_REPOSITORY_ENABLED"])
         if response.status_code != 200:
-            text = " ".join(re.sub(r"<[^>]*>", " ", response.text).split())[:300]
             raise XenAPIConnectionError("%s answered HTTP %d to GET /updates: %s"
-                                        % (client.url, response.status_code, client.scrub(text)))
+                                        % (client.url, response.status_code, client.page_text(response)))
         try:
             return json.loads(response.content)
         except ValueError as exc:
