@@ -11,6 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAMP_OLD := $(VENV_OLD)/.installed
 STAMP_DOCS := $(VENV)/.installed-docs
+STAMP_MOLECULE := $(VENV)/.installed-molecule
 MAIN_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 STATE := .state/demo
 
@@ -28,7 +29,7 @@ $(STAMP_OLD): requirements/ansible-2.19.txt
 	$(VENV_OLD)/bin/python -m pip install -q --disable-pip-version-check -r requirements/ansible-2.19.txt
 	touch $@
 
-test: test-simulator docs sanity units integration lint
+test: test-simulator docs sanity units integration lint molecule
 
 # the Samba AD DC the simulator's directory tests start (scripts/samba-dc); installed only when missing
 samba:
@@ -68,6 +69,29 @@ docs: $(STAMP_DOCS)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs \
 	  --validate-collection-refs all --disallow-unknown-collection-refs .
 	scripts/check-artifact $(VENV)
+
+# The roles' Molecule scenarios (extensions/molecule/: default driver on the controller, each scenario against its
+# own simulator, started in create and stopped in destroy, also after a failure). Two molecule runs side by side, as
+# the scenarios mostly wait on Ansible's start-up: the longest ones in one, every other scenario in the second. Each
+# run writes .state/molecule/<run>.log; its recap is shown, and its whole log when it fails.
+.PHONY: molecule
+MOLECULE_FIRST := deploy rolling_maintenance active_directory
+$(STAMP_MOLECULE): $(STAMP) requirements/molecule.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements/molecule.txt
+	touch $@
+
+molecule: $(STAMP_MOLECULE)
+	mkdir -p .state/collections/ansible_collections/xapi .state/molecule
+	ln -sfn $(CURDIR) .state/collections/ansible_collections/xapi/xenserver
+	@export PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/.state/collections" NO_COLOR=1; \
+	  molecule test $(addprefix -s ,$(MOLECULE_FIRST)) > .state/molecule/first.log 2>&1 & pid=$$!; \
+	  molecule test --all $(addprefix --exclude ,$(MOLECULE_FIRST)) > .state/molecule/rest.log 2>&1; rest=$$?; \
+	  wait $$pid; first=$$?; \
+	  for run in first:$$first rest:$$rest; do \
+	    log=.state/molecule/$${run%:*}.log; \
+	    if [ $${run#*:} = 0 ]; then sed -n '/^SCENARIO RECAP/,$$p' $$log; else cat $$log; fi; \
+	  done; \
+	  echo "molecule: $$SECONDS s"; [ $$first = 0 ] && [ $$rest = 0 ]
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_simulator.py
