@@ -5,9 +5,12 @@
 
 - login at any pool member: HOST_IS_SLAVE sends it to the master, transparently;
 - SESSION_INVALID: one re-login, then the call again;
-- a connection that could not be opened is retried for any call (nothing was sent); other
-  connection failures are retried only for reads, with backoff, until a deadline: a write is
-  never sent twice blindly;
+- a connection that could not be opened is retried for any call (nothing was sent); a call whose
+  answer was lost (the connection broke after it was sent) is sent again, with backoff until a
+  deadline, only when that is safe: reads, logins, logouts, task.cancel/destroy and setters; a map or
+  set change (add_to_, remove_from_, add_, remove_) after its field shows it did not run yet; a call
+  given `find` (creations) after find() shows it made nothing, else what it made is its answer. Any
+  other write is never sent twice: its error says that it may have run. `notes` says what was found;
 - TLS verified by default (system store, or ca_path); every request has a timeout;
 - logout always, also on failure (use it as a context manager).
 No Ansible imports, and no XenAPI SDK: modules and the inventory plugin adapt its errors.
@@ -42,6 +45,13 @@ DEFAULT_TIMEOUT = 60.0
 RETRY_DEADLINE = 30.0
 READ_MESSAGES = ("get_", "query_", "compute_", "list_", "retrieve_", "assert_")
 READ_CALLS = frozenset(["event.from", "event_from", "event.get_current_id", "system.listMethods"])
+# writes that may be sent again when their answer was lost: a second login opens one more session only, a
+# second logout, task.cancel or task.destroy fails saying the first one ran (callers expect those errors),
+# a setter sets the same value again
+AGAIN_CALLS = frozenset(["session.login_with_password", "session.slave_local_login_with_password", "session.logout",
+                         "task.cancel", "task.destroy"])
+# map and set changes: (prefix, whether the key or item is in the field once the call ran)
+FIELD_CHANGES = (("add_to_", True), ("remove_from_", False), ("add_", True), ("remove_", False))
 _CLASSES_BY_LOWER = {name.lower(): name for name in INT_FIELDS}
 
 
@@ -70,6 +80,11 @@ def is_read(method):
     return method in READ_CALLS or name.startswith(READ_MESSAGES)
 
 
+def may_send_again(method):
+    """True for a call that does no harm when it runs twice (reads included)."""
+    return is_read(method) or method in AGAIN_CALLS or method.split(".", 1)[-1].startswith("set_")
+
+
 class XenAPIClient:
     def __init__(self, hostname, username="root", password="", validate_certs=True, ca_path=None,
                  protocol="jsonrpc", timeout=DEFAULT_TIMEOUT, originator="xapi.xenserver",
@@ -88,6 +103,7 @@ class XenAPIClient:
         self.retry_deadline = float(retry_deadline)
         self.session_ref = None
         self.warnings = []
+        self.notes = []  # calls whose answer was lost, and what was found before sending them again
         self.calls = 0  # XenAPI calls made, logins and logouts included
         self._ids = itertools.count(1)
         self.http = requests.Session()
@@ -182,23 +198,31 @@ class XenAPIClient:
     # ---- calls -------------------------------------------------------------------------------
     def call(self, method, *params, **options):
         """Call a message that takes the session (given first, automatically). A forgotten session
-        means a new login; a moved master (HOST_IS_SLAVE: the call was refused, not run) means the
-        same session at the new master; then the call again, three times at most."""
+        means a new login (twice at most); a moved master (HOST_IS_SLAVE: the call was refused, not run)
+        means the same session at the new master (three moves at most); then the call again.
+
+        options: timeout (seconds for the answer); find, for a call that makes something: when its
+        answer is lost, find() gives what it made (the call's answer), or None when it made nothing
+        (then it is sent again); find raising XenAPIError means it cannot tell (the call is not sent again)."""
         if self.session_ref is None:
             self.login()
-        for attempt in range(2):
+        if "find" not in options:
+            options["find"] = self._field_check(method, params)
+        logins = moves = 0
+        while True:
             try:
                 return self._rpc(method, [self.session_ref] + list(params), **options)
             except XenAPIError as exc:
-                if exc.code == "SESSION_INVALID":
+                if exc.code == "SESSION_INVALID" and logins < 2:
+                    logins += 1
                     self.login()
-                elif exc.code == "HOST_IS_SLAVE" and exc.params and attempt == 0:
+                elif exc.code == "HOST_IS_SLAVE" and exc.params and moves < 3:  # the master moved, maybe twice
+                    moves += 1
                     self.move_to(exc.params[0])
                 else:
                     raise
-        return self._rpc(method, [self.session_ref] + list(params), **options)
 
-    def _rpc(self, method, params, timeout=None):
+    def _rpc(self, method, params, timeout=None, find=None):
         deadline = time.monotonic() + self.retry_deadline
         delay = 0.2
         while True:
@@ -206,21 +230,71 @@ class XenAPIClient:
                 self.calls += 1
                 return self._send(method, params, timeout or self.timeout)
             except XenAPIConnectionError as exc:
-                retry = exc.__cause__ is not None and (_not_sent(exc.__cause__) or is_read(method))
-                if not retry or time.monotonic() + delay > deadline:
-                    raise
+                cause = exc.__cause__
+                if cause is None:
+                    raise  # an answer that is no XenAPI answer: the call was heard, and sending it again cannot help
+                again = _not_sent(cause) or may_send_again(method)
+                if not again:
+                    if find is None:
+                        raise self._lost(method, exc) from exc
+                    try:
+                        found = find()
+                    except XenAPIError:
+                        raise self._lost(method, exc) from exc
+                    if found is not None:
+                        made = " and made %s" % found if str(found).startswith("OpaqueRef:") else ""
+                        self.notes.append("the answer to %s was lost (%s); it had run%s, so it was not sent again"
+                                          % (method, _reason(cause), made))
+                        return found
+                    if isinstance(cause, Timeout):  # it may still be running: never a second one
+                        raise self._lost(method, exc) from exc
+                if time.monotonic() + delay > deadline:
+                    if again:
+                        raise
+                    raise XenAPIConnectionError("the answer to %s was lost (%s); it had not run, and the %.0f s for "
+                                                "sending it again are over" % (method, _reason(cause),
+                                                                               self.retry_deadline)) from exc
+                if not again:
+                    self.notes.append("the answer to %s was lost (%s); it had not run, so it was sent again"
+                                      % (method, _reason(cause)))
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 5.0)
+
+    def _lost(self, method, exc):
+        """The error of a write whose answer never came: it says that the write may have run."""
+        if isinstance(exc.__cause__, Timeout):
+            return XenAPIConnectionError("%s; it may still be running: look before running it again" % exc)
+        return XenAPIConnectionError("the connection to %s broke after %s was sent (%s): it may have run; look "
+                                     "before running it again" % (self.url, method, self._scrub(_reason(exc.__cause__))))
+
+    def _field_check(self, method, params):
+        """For a map or set change (VM.add_to_other_config, subject.add_to_roles, VM.remove_tags...): a
+        find that reads the field and says whether the change is there ("", its answer) or not (None)."""
+        cls, dummy, name = method.partition(".")
+        if cls == "Async" or not params:
+            return None
+        for prefix, present in FIELD_CHANGES:
+            if name.startswith(prefix) and len(params) >= 2:
+                field, ref, key = name[len(prefix):], params[0], params[1]
+
+                def check():
+                    current = self.call("%s.get_%s" % (cls, field), ref, find=None)
+                    there = key in current and (not isinstance(current, dict) or len(params) < 3
+                                                or current[key] == params[2])
+                    return "" if there == present else None
+
+                return check
+        return None
 
     def _send(self, method, params, timeout):
         if self.protocol == "jsonrpc":
             return self._send_json(method, params, timeout)
         return self._send_xml(method, params, timeout)
 
-    def _post(self, path, body, content_type, timeout):
-        return self._http("POST", path, timeout, data=body, headers={"Content-Type": content_type})
+    def _post(self, path, body, content_type, timeout, method):
+        return self._http("POST", path, timeout, method, data=body, headers={"Content-Type": content_type})
 
-    def _http(self, verb, path, timeout, **options):
+    def _http(self, verb, path, timeout, what=None, **options):
         url = self.url + path
         try:
             with warnings.catch_warnings():
@@ -231,7 +305,7 @@ class XenAPIClient:
                 "the TLS certificate of %s is not trusted (%s); give ca_path the CA that signed it, or set "
                 "validate_certs: false" % (self.url, self._scrub(_reason(exc)))) from exc
         except Timeout as exc:
-            raise XenAPIConnectionError("%s did not answer within %.0f s" % (self.url, timeout)) from exc
+            raise XenAPIConnectionError("%s did not answer within %g s to %s" % (self.url, timeout, what or path)) from exc
         except RequestsConnectionError as exc:
             raise XenAPIConnectionError("cannot connect to %s: %s" % (self.url, self._scrub(_reason(exc)))) from exc
 
@@ -254,7 +328,7 @@ class XenAPIClient:
 
     def _send_json(self, method, params, timeout):
         body = json.dumps({"jsonrpc": "2.0", "method": method, "params": params, "id": next(self._ids)})
-        response = self._post("/jsonrpc", body, "application/json", timeout)
+        response = self._post("/jsonrpc", body, "application/json", timeout, method)
         if response.status_code == 404:  # a host without JSON-RPC: speak XML-RPC from now on
             self.protocol = "xmlrpc"
             return self._send_xml(method, params, timeout)
@@ -273,7 +347,7 @@ class XenAPIClient:
 
     def _send_xml(self, method, params, timeout):
         body = xmlrpc.client.dumps(tuple(_ints_as_strings(params)), method, allow_none=True)
-        response = self._post("/", body.encode("utf-8"), "text/xml", timeout)
+        response = self._post("/", body.encode("utf-8"), "text/xml", timeout, method)
         if response.status_code != 200:
             raise XenAPIConnectionError("%s answered HTTP %d to %s" % (self.url, response.status_code, method))
         try:
@@ -372,7 +446,8 @@ def _not_sent(exc):
 def _reason(exc):
     text = str(exc)
     for marker in ("certificate verify failed", "Connection refused", "Name or service not known",
-                   "No route to host", "timed out"):
+                   "No route to host", "timed out", "Remote end closed connection without response",
+                   "Connection reset by peer", "Connection aborted"):
         if marker in text:
             return marker
     return text[:200]

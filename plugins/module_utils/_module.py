@@ -87,6 +87,8 @@ class XenServerModule:
 
     def _close(self):
         if self._client is not None:
+            for note in self._client.notes:  # lost answers, and what was found before sending again
+                self.ansible.warn(note)
             self._client.logout()
             self._client = None
 

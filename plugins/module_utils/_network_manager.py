@@ -197,10 +197,12 @@ class NetworkManager:
         timeout = params["timeout"]
         for kind, detail in calls:
             if kind == "create":
+                # no network had this name (else there is nothing to create): one that has it now is the one made
                 network = client.call("network.create", {
                     "name_label": params["name"], "name_description": params["description"] or "",
                     "MTU": params["mtu"] or 1500, "other_config": dict(params["other_config"] or {}),
-                    "tags": sorted(set(params["tags"] or [])), "bridge": "", "managed": True})
+                    "tags": sorted(set(params["tags"] or [])), "bridge": "", "managed": True},
+                    find=lambda: next(iter(client.call("network.get_by_name_label", params["name"])), None))
             elif kind == "pool_vlan":
                 client.call("pool.create_VLAN", params["vlan"]["device"], network, params["vlan"]["tag"])
             elif kind == "vlan_create":

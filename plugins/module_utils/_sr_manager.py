@@ -112,7 +112,7 @@ class SRManager:
             return None
         ref = run_async(client, "SR.create", host_ref, device_config, 0, params["name"], params["description"] or "",
                         sr_type, content_type, shared, {}, timeout=params["timeout"],
-                        operation="creating the SR %r" % params["name"])
+                        operation="creating the SR %r" % params["name"], once=True)
         if params["default"]:
             client.call("pool.set_default_SR", pool_ref, ref)
         if params["plugged"] is False:

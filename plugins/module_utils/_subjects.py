@@ -119,7 +119,10 @@ class Subjects:
             client.call("subject.destroy", target)
             return
         if action == "create":
-            target = client.call("subject.create", {"subject_identifier": target, "other_config": {}})
+            sid = target
+            target = client.call("subject.create", {"subject_identifier": sid, "other_config": {}},
+                                 find=lambda: next(iter(client.call("subject.get_all_records_where",
+                                                                    'field "subject_identifier" = "%s"' % sid)), None))
         current = set(self.role_names[ref] for ref in client.call("subject.get_roles", target))
         for role in sorted(set(roles) - current):
             client.call("subject.add_to_roles", target, self.role_names.ref(role))

@@ -3,7 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A new VM from a template, a VM or a snapshot, the way xapi expects: fast clone (same SRs)
 or full copy (to an SR), then VM.provision, which makes the disks a template lists in
-other_config:disks (after pointing them at the chosen SR)."""
+other_config:disks (after pointing them at the chosen SR). Each of those calls runs once: when its
+answer is lost, the task it started is waited on (no second VM, no second set of disks)."""
 
 import re
 
@@ -20,10 +21,11 @@ def provision_disks_on(disks_xml, sr_uuid):
 def create_vm(client, source_ref, name, clone, sr_ref, sr_uuid, timeout):
     """-> the new VM's ref (halted, not a template)."""
     if clone:
-        vm_ref = run_async(client, "VM.clone", source_ref, name, timeout=timeout, operation="clone for VM %s" % name)
+        vm_ref = run_async(client, "VM.clone", source_ref, name, timeout=timeout, operation="clone for VM %s" % name,
+                           once=True)
     else:
         vm_ref = run_async(client, "VM.copy", source_ref, name, sr_ref, timeout=timeout,
-                           operation="copy for VM %s" % name)
+                           operation="copy for VM %s" % name, once=True)
     record = client.call("VM.get_record", vm_ref)
     if record["is_a_template"]:
         disks = record["other_config"].get("disks")
@@ -31,7 +33,8 @@ def create_vm(client, source_ref, name, clone, sr_ref, sr_uuid, timeout):
             client.call("VM.remove_from_other_config", vm_ref, "disks")
             client.call("VM.add_to_other_config", vm_ref, "disks", provision_disks_on(disks, sr_uuid))
         if disks:
-            run_async(client, "VM.provision", vm_ref, timeout=timeout, operation="provision of VM %s" % name)
+            run_async(client, "VM.provision", vm_ref, timeout=timeout, operation="provision of VM %s" % name,
+                      once=True)
         else:
             client.call("VM.set_is_a_template", vm_ref, False)
     return vm_ref

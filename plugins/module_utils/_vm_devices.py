@@ -95,10 +95,20 @@ def _rename(vdi_ref, name):
     return action
 
 
+def _made_at(client, vm_ref, cls, field, position):
+    """A find for VBD.create or VIF.create (see XenAPIClient.call): the VM's device at that position
+    (the position was free before: a device there now is the one the lost call made)."""
+    def find():
+        refs = client.call("VM.get_%ss" % cls, vm_ref)
+        return next((ref for ref in refs if client.call("%s.get_%s" % (cls, field), ref) == str(position)), None)
+    return find
+
+
 def _add_disk(name, size, sr_ref, position, bootable):
     def action(client, vm_ref, running):
         vdi = client.call("VDI.create", dict(NEW_VDI, name_label=name, SR=sr_ref, virtual_size=size))
-        vbd = client.call("VBD.create", dict(NEW_VBD, VM=vm_ref, VDI=vdi, userdevice=position, bootable=bootable))
+        vbd = client.call("VBD.create", dict(NEW_VBD, VM=vm_ref, VDI=vdi, userdevice=position, bootable=bootable),
+                          find=_made_at(client, vm_ref, "VBD", "userdevice", position))
         if running:
             client.call("VBD.plug", vbd)
     return action
@@ -141,7 +151,8 @@ def _set_cd(vbd_ref, vbd, iso_ref, position):
         if vbd is not None:
             client.call("VBD.destroy", vbd_ref)
         new = client.call("VBD.create", dict(NEW_VBD, VM=vm_ref, VDI=iso_ref or "OpaqueRef:NULL", userdevice=position,
-                                             type="CD", mode="RO", empty=not iso_ref, other_config={}))
+                                             type="CD", mode="RO", empty=not iso_ref, other_config={}),
+                          find=_made_at(client, vm_ref, "VBD", "userdevice", position))
         if running:
             client.call("VBD.plug", new)
     return action
@@ -180,7 +191,8 @@ def _replace_nic(vif_ref, vif, network_ref, mac, device):
             client.call("VIF.destroy", vif_ref)
         if network_ref is None:
             return
-        new = client.call("VIF.create", dict(NEW_VIF, VM=vm_ref, network=network_ref, MAC=mac, device=device))
+        new = client.call("VIF.create", dict(NEW_VIF, VM=vm_ref, network=network_ref, MAC=mac, device=device),
+                          find=_made_at(client, vm_ref, "VIF", "device", device))
         if running:
             client.call("VIF.plug", new)
     return action

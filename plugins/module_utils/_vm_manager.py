@@ -4,8 +4,9 @@
 """The vm module's work: find or create the VM, compare, report (check mode), change, power."""
 
 from ._diff import Differences
-from ._errors import InputError
+from ._errors import InputError, XenAPIConnectionError, XenAPIError, XenAPITimeout
 from ._lookup import LookupFailed, find, resolve
+from ._module import ModuleFailure
 from ._units import BadSize, human, parse_size
 from ._vm_build import create_vm, destroy_vm
 from ._vm_cloud_init import cloud_init_changes
@@ -59,13 +60,22 @@ class VmManager:
         ref, record = self._find()
         if self.params["state"] == "absent":
             return self._absent(ref, record)
-        created = False
         if ref is None:
             if self.module.check_mode:
                 return self._would_create()
             ref = self._create()
-            created = True
-        state = VmState.load(self.client, ref, None if created else record)
+            try:
+                return self._present(ref, None, True)
+            except ModuleFailure as exc:
+                raise ModuleFailure("VM %s was created, then: %s" % (self.name, exc.msg), **dict(exc.extra, changed=True)) from None
+            except (XenAPIError, XenAPIConnectionError, XenAPITimeout, LookupFailed, ValueError) as exc:
+                # the VM exists now: a failure after that says so, and that something changed
+                extra = {"xapi_error": exc.to_dict()} if isinstance(exc, XenAPIError) else {}
+                raise ModuleFailure("VM %s was created, then: %s" % (self.name, exc), changed=True, **extra) from None
+        return self._present(ref, record, False)
+
+    def _present(self, ref, record, created):
+        state = VmState.load(self.client, ref, record)
         changes = self._changes(state)
         halted_only = [change.key for change in changes if change.needs_halt]
         running = state.power_state in ("running", "paused")

@@ -128,3 +128,21 @@ def test_a_scenario_with_a_non_loopback_address_is_refused(tmp_path, pool, key, 
 def test_scenarios_lists_the_built_ins():
     result = run("scenarios")
     assert result.returncode == 0 and result.stdout.split() == ["hosts3", "lab", "large", "pool3", "standalone", "twopools"]
+
+
+def test_stop_says_which_sessions_are_still_open(tmp_path):
+    """stop --no-open-sessions: a client that never logged out makes the stop exit 3, naming it."""
+    started = run("serve", "--detach", "--scenario", "standalone", "--state-dir", str(tmp_path), "--lifetime", "120")
+    assert started.returncode == 0, started.stderr
+    endpoints = json.loads(started.stdout)
+    context = ssl.create_default_context(cafile=endpoints["ca"])
+    session = XenAPI.Session(endpoints["hosts"][0]["url"],
+                             transport=xmlrpc.client.SafeTransport(context=context))
+    session.xenapi.login_with_password("root", endpoints["password"], "2.21", "forgetful-client")
+    result = run("stop", "--state-dir", str(tmp_path), "--no-open-sessions")
+    assert result.returncode == 3
+    assert result.stderr.splitlines() == ["xapisim: 1 session(s) still open at stop: forgetful-client (root)"]
+    assert not (tmp_path / "xapisim.pid").exists()  # stopped all the same
+    again = run("serve", "--detach", "--scenario", "standalone", "--state-dir", str(tmp_path), "--lifetime", "120")
+    assert again.returncode == 0, again.stderr
+    assert run("stop", "--state-dir", str(tmp_path), "--no-open-sessions").returncode == 0

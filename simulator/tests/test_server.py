@@ -275,6 +275,25 @@ def test_fault_drop_closes_the_connection(served):
     assert control(served, "GET", "faults")[1][0]["hits"] == 1
 
 
+def test_fault_drop_after_the_call_ran(served):
+    """after: the call runs, its answer is lost; a failing call's error is lost the same way."""
+    session = login(served)
+    rpc = JsonRpc(served)
+    status, rule = control(served, "POST", "faults", {"method": "network.create", "action": "drop", "after": True,
+                                                      "count": 2})
+    assert status == 200 and rule["after"] is True and rule["remaining"] == 2
+    record = {"name_label": "lost-answer", "name_description": "", "MTU": 1500, "other_config": {}}
+    with pytest.raises(requests.exceptions.ConnectionError):
+        rpc("network.create", session, record)
+    assert len(rpc("network.get_by_name_label", session, "lost-answer")) == 1
+    with pytest.raises(requests.exceptions.ConnectionError):
+        rpc("network.create", session)  # MESSAGE_PARAMETER_COUNT_MISMATCH, and no answer either
+    assert len(rpc("network.get_by_name_label", session, "lost-answer")) == 1
+    assert rpc("network.create", session, dict(record, name_label="answered")).startswith("OpaqueRef:")
+    assert control(served, "GET", "faults")[1][0]["hits"] == 2
+    assert control(served, "POST", "faults", {"method": "*", "action": "drop"})[1]["after"] is False
+
+
 def test_fault_delay(served):
     session = login(served)
     control(served, "POST", "faults", {"method": "VM.get_*", "action": "delay", "seconds": 0.3, "count": 1})
@@ -414,6 +433,8 @@ def test_control_speed(served):
     ("POST", "faults", {"method": "VM.start", "action": "error", "count": 0}),
     ("POST", "faults", {"method": "VM.start", "action": "delay", "seconds": "long"}),
     ("POST", "faults", {"method": ["VM.start"], "action": "drop"}),
+    ("POST", "faults", {"method": "VM.start", "action": "delay", "after": True}),
+    ("POST", "faults", {"method": "VM.start", "action": "drop", "after": "yes"}),
     ("POST", "scenario", {}),
     ("POST", "scenario", {"scenario": "no-such-scenario"}),
 ])

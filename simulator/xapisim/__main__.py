@@ -1,6 +1,6 @@
 """python -m xapisim serve --scenario NAME|FILE --state-dir DIR [--port N] [--no-tls] [--speed F]
                           [--detach] [--lifetime S] [--directory ldap://127.0.0.1]
-python -m xapisim stop --state-dir DIR
+python -m xapisim stop --state-dir DIR [--no-open-sessions]
 python -m xapisim scenarios
 """
 
@@ -9,9 +9,11 @@ import json
 import logging
 import os
 import signal
+import ssl
 import sys
 import threading
 import time
+import urllib.request
 
 from . import scenario
 from .directory import parse_url as parse_directory_url
@@ -42,6 +44,8 @@ def _parser():
     serve.add_argument("--verbose", action="store_true")
     stop = commands.add_parser("stop", help="stop a simulator started with serve --detach")
     stop.add_argument("--state-dir", required=True)
+    stop.add_argument("--no-open-sessions", action="store_true",
+                      help="stop, and exit 3 when a XenAPI session was still open (a client that never logged out)")
     commands.add_parser("scenarios", help="list the built-in scenarios")
     return parser
 
@@ -115,7 +119,33 @@ def _detach(args):
     return 0
 
 
-def _stop(state_dir):
+def _open_sessions(state_dir):
+    """The sessions still open, as 'originator (user)' texts, read from the control API; None when the
+    simulator cannot be asked."""
+    try:
+        with open(os.path.join(state_dir, "endpoints.json"), encoding="utf-8") as handle:
+            endpoints = json.load(handle)
+        context = ssl.create_default_context(cafile=endpoints["ca"]) if endpoints.get("ca") else None
+        with urllib.request.urlopen(endpoints["control"] + "state?classes=session", context=context,
+                                    timeout=30) as answer:
+            pools = json.load(answer)["pools"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return ["%s (%s)" % (record.get("originator") or "no originator", record.get("auth_user_name") or "root")
+            for pool in pools for record in pool["tables"].get("session", {}).values()]
+
+
+def _stop(state_dir, no_open_sessions=False):
+    open_sessions = _open_sessions(state_dir) if no_open_sessions else []
+    code = _terminate(state_dir)
+    if open_sessions:
+        print("xapisim: %d session(s) still open at stop: %s" % (len(open_sessions), ", ".join(sorted(open_sessions))),
+              file=sys.stderr)
+        return 3
+    return code
+
+
+def _terminate(state_dir):
     try:
         with open(_pid_path(state_dir), encoding="utf-8") as handle:
             pid = int(handle.read())
@@ -143,7 +173,7 @@ def main(argv=None):
         print("\n".join(builtin_names()))
         return 0
     if args.command == "stop":
-        return _stop(args.state_dir)
+        return _stop(args.state_dir, args.no_open_sessions)
     if args.speed <= 0:
         print("xapisim: --speed must be positive, got %s" % args.speed, file=sys.stderr)
         return 2

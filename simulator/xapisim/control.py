@@ -9,8 +9,9 @@
     GET    /_sim/state[?classes=VM,host]   every record of every pool
     GET    /_sim/faults             the rules in force
     POST   /_sim/faults             {"method", "action": drop|delay|error|midway, "code", "params",
-                                     "seconds", "count", "fraction", "host", "at"} add a rule
-                                    (midway: a migration fails after the fraction `at` of its time)
+                                     "seconds", "count", "fraction", "host", "at", "after"} add a rule
+                                    (midway: a migration fails after the fraction `at` of its time;
+                                    drop with after: the call runs, then its answer is lost)
     DELETE /_sim/faults             remove every rule
     POST   /_sim/speed              {"speed": F}
     GET    /_sim/lab                the bare-metal lab: machines (power, stage, boot override, last

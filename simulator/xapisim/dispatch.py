@@ -67,7 +67,19 @@ def dispatch(world, address, method, params, protocol="xmlrpc"):
     """Serve one call received at `address`; returns the result value or raises Failure.
     Whatever else goes wrong is INTERNAL_ERROR, as xapi's dispatch_exn_wrapper answers."""
     world.counters.count(method, protocol)
-    world.faults.apply(method, address, world.clock.stopping)
+    answer_lost = world.faults.apply(method, address, world.clock.stopping)
+    try:
+        result = _answer(world, address, method, params)
+    except Failure:
+        if answer_lost:
+            raise DropConnection() from None
+        raise
+    if answer_lost:
+        raise DropConnection()
+    return result
+
+
+def _answer(world, address, method, params):
     try:
         return _dispatch(world, address, method, params)
     except (Failure, DropConnection):

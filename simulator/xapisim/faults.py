@@ -2,7 +2,8 @@
 
 A rule drops the connection, delays the answer (real seconds) or answers an error code,
 for the next `count` matching calls or for a `fraction` of them (seeded, so a run repeats).
-A `midway` rule lets the call start and breaks it off after the fraction `at` of its simulated
+A `drop` rule with `after` lets the call run first and then drops its answer: the change is made,
+the client never hears of it (a connection broken after the request was sent). A `midway` rule lets the call start and breaks it off after the fraction `at` of its simulated
 duration: the operations that honour it (migrations) fail their task with `code` and `params`,
 or with their own error when the rule names none; it matches the method without `Async.`.
 """
@@ -19,7 +20,7 @@ ACTIONS = ("drop", "delay", "error", "midway")
 
 class Rule:
     def __init__(self, method="*", action="error", code=None, params=(), seconds=0.0,
-                 count=None, fraction=1.0, host=None, at=0.5):
+                 count=None, fraction=1.0, host=None, at=0.5, after=False):
         if action not in ACTIONS:
             raise ValueError("action must be one of %s, got %r" % (", ".join(ACTIONS), action))
         if code is None and action == "error":
@@ -28,6 +29,8 @@ class Rule:
             raise ValueError("code %r is not a XenAPI error code (errors.json)" % (code,))
         if not 0.0 < float(at) < 1.0:
             raise ValueError("at must be between 0 and 1 (a fraction of the operation's duration), got %r" % (at,))
+        if after not in (True, False) or (after and action != "drop"):
+            raise ValueError("after (true or false) is for action drop only, got %r" % (after,))
         if not isinstance(method, str) or not isinstance(params, (list, tuple)):
             raise ValueError("method must be a string and params a list")
         if not 0.0 <= float(fraction) <= 1.0:
@@ -43,6 +46,7 @@ class Rule:
         self.fraction = float(fraction)
         self.host = host
         self.at = float(at)
+        self.after = after
         self.hits = 0
 
     def matches(self, method, address):
@@ -53,7 +57,8 @@ class Rule:
     def describe(self):
         return {"method": self.method, "action": self.action, "code": self.code, "params": self.params,
                 "seconds": self.seconds, "remaining": self.remaining, "fraction": self.fraction,
-                "host": self.host, "hits": self.hits, **({"at": self.at} if self.action == "midway" else {})}
+                "host": self.host, "hits": self.hits, **({"at": self.at} if self.action == "midway" else {}),
+                **({"after": self.after} if self.action == "drop" else {})}
 
 
 class Faults:
@@ -94,13 +99,16 @@ class Faults:
         return None
 
     def apply(self, method, address, stopping):
-        """Act on a matching rule before the call is dispatched."""
+        """Act on a matching rule before the call is dispatched; True when the answer is to be
+        dropped after the call has run (a drop rule with `after`)."""
         rule = self.pick(method, address)
         if rule is None:
-            return
+            return False
+        if rule.action == "drop" and rule.after:
+            return True
         if rule.action == "drop":
             raise DropConnection()
         if rule.action == "delay":
             stopping.wait(rule.seconds)
-            return
+            return False
         raise Failure(rule.code, *rule.params)

@@ -22,3 +22,5 @@ run "${collection}/playbooks/drain_host.yml" -e drain_host_phase=back
 ansible-playbook check.yml -i "${INVENTORY_PATH}" -e "@${vars}" -e phase=back
 run "${collection}/playbooks/drain_host.yml" -e drain_host_phase=back | tee "${OUTPUT_DIR}/again.txt"
 grep -E "^testhost +: .*changed=0 .*failed=0" "${OUTPUT_DIR}/again.txt"
+# the end: the simulator stops, and no XenAPI session may be left open
+"${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}" -m xapisim stop --state-dir "${OUTPUT_DIR}/xapisim-pool3" --no-open-sessions

@@ -25,3 +25,5 @@ ansible-playbook "${collection}/playbooks/recover_host.yml" -i "${INVENTORY_PATH
   | tee "${OUTPUT_DIR}/second-run.txt"
 grep -E "^testhost +: .*changed=0 .*failed=0" "${OUTPUT_DIR}/second-run.txt"
 ansible-playbook metadata.yml -i "${INVENTORY_PATH}" -e "@${vars}" "$@"
+# the end: the simulator stops, and no XenAPI session may be left open
+"${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}" -m xapisim stop --state-dir "${OUTPUT_DIR}/xapisim-lab" --no-open-sessions
