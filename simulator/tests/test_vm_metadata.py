@@ -55,7 +55,7 @@ def _vm(pool):
 def _attach_sr_of(source, target):
     """The target pool finds the source's NFS SR: probe, introduce, a PBD per host, plug, scan."""
     sr = source("SR.get_by_name_label", "NFS storage A")[0]
-    config = {key: value for key, value in source("PBD.get_device_config", source("SR.get_PBDs", sr)[0]).items()}
+    config = dict(source("PBD.get_device_config", source("SR.get_PBDs", sr)[0]))
     hosts = target("host.get_all")
     uuid = source("SR.get_uuid", sr)
     assert uuid in target("SR.probe", hosts[0], config, "nfs", {})

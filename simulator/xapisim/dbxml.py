@@ -187,7 +187,7 @@ def parse(model, body):
     except ET.ParseError as exc:
         line, column = exc.position
         reason = "Unexpected end of input" if "no element found" in str(exc) or "unclosed" in str(exc) \
-            else str(exc).split(":")[0].capitalize()
+            else str(exc).split(":", maxsplit=1)[0].capitalize()
         raise Failure("INTERNAL_ERROR", "Xmlm.Error((%d, %d), %s)" % (line, column + 1, reason)) from None
     if root.tag != "database":
         raise _unmarshall_error("Unexpected tag: %s" % root.tag)
