@@ -4,8 +4,9 @@ A rule drops the connection, delays the answer (real seconds) or answers an erro
 for the next `count` matching calls or for a `fraction` of them (seeded, so a run repeats).
 A `drop` rule with `after` lets the call run first and then drops its answer: the change is made,
 the client never hears of it (a connection broken after the request was sent). A `midway` rule
-lets the call start and breaks it off after the fraction `at` of its simulated duration: the operations that honour it (migrations) fail their task with `code` and `params`,
-or with their own error when the rule names none; it matches the method without `Async.`.
+lets the call start and breaks it off after the fraction `at` of its simulated duration: the
+operations that honour it (migrations) fail their task with `code` and `params`, or with their
+own error when the rule names none; it matches the method without `Async.`.
 """
 
 import fnmatch
