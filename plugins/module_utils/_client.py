@@ -55,6 +55,24 @@ FIELD_CHANGES = (("add_to_", True), ("remove_from_", False), ("add_", True), ("r
 _CLASSES_BY_LOWER = {name.lower(): name for name in INT_FIELDS}
 
 
+class Backoff:
+    """Waits between tries of a call refused with OTHER_OPERATION_IN_PROGRESS (another client's
+    operation on the same object: the call did not run): 0.2 s doubling to 5 s, with jitter so that
+    many clients do not come back at once, until the deadline (seconds from now)."""
+
+    def __init__(self, seconds):
+        self.deadline = time.monotonic() + seconds
+        self.delay = 0.2
+
+    def wait(self):
+        """Wait before the next try: True, or False (no wait) when the deadline would pass."""
+        if time.monotonic() + self.delay > self.deadline:
+            return False
+        time.sleep(self.delay * (0.5 + random.random()))
+        self.delay = min(self.delay * 2, 5.0)
+        return True
+
+
 def normalize_url(hostname):
     """host, host:port or http(s)://host[:port][/] -> scheme://host[:port] (https by default)."""
     text = str(hostname).strip()
@@ -105,6 +123,7 @@ class XenAPIClient:
         self.warnings = []
         self.notes = []  # calls whose answer was lost, and what was found before sending them again
         self.calls = 0  # XenAPI calls made, logins and logouts included
+        self.busy_waits = 0  # calls refused with OTHER_OPERATION_IN_PROGRESS and sent again after a wait
         self._ids = itertools.count(1)
         self.http = requests.Session()
         # given with each request: a session-level verify loses to REQUESTS_CA_BUNDLE in requests
@@ -209,6 +228,7 @@ class XenAPIClient:
         if "find" not in options:
             options["find"] = self._field_check(method, params)
         logins = moves = 0
+        busy = Backoff(self.retry_deadline)
         while True:
             try:
                 return self._rpc(method, [self.session_ref] + list(params), **options)
@@ -219,6 +239,8 @@ class XenAPIClient:
                 elif exc.code == "HOST_IS_SLAVE" and exc.params and moves < 3:  # the master moved, maybe twice
                     moves += 1
                     self.move_to(exc.params[0])
+                elif exc.code == "OTHER_OPERATION_IN_PROGRESS" and busy.wait():  # refused, not run: wait it out
+                    self.busy_waits += 1
                 else:
                     raise
 

@@ -8,6 +8,7 @@ its deadline is cancelled, and its end awaited, so the error says what became of
 import time
 import xmlrpc.client
 
+from ._client import Backoff
 from ._errors import XenAPIConnectionError, XenAPIError, XenAPITimeout
 
 EVENT_WAIT = 30.0  # longest single event.from; the loop goes on until the deadline
@@ -114,8 +115,17 @@ def run_async(client, method, *params, **options):
     of a second call)."""
     timeout = options.get("timeout", 600)
     operation = options.get("operation", method)
-    if options.get("once"):
-        task = client.call("Async." + method, *params, find=_task_finder(client, method))
-    else:
-        task = client.call("Async." + method, *params)
-    return wait_for_task(client, task, timeout, operation)
+    deadline = time.monotonic() + timeout
+    busy = Backoff(timeout)
+    while True:
+        if options.get("once"):
+            task = client.call("Async." + method, *params, find=_task_finder(client, method))
+        else:
+            task = client.call("Async." + method, *params)
+        try:
+            return wait_for_task(client, task, max(deadline - time.monotonic(), 1), operation)
+        except XenAPIError as exc:
+            # the task found another operation on its object and did not run: wait it out (within the timeout)
+            if exc.code != "OTHER_OPERATION_IN_PROGRESS" or not busy.wait():
+                raise
+            client.busy_waits += 1
