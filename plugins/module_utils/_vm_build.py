@@ -40,16 +40,21 @@ def create_vm(client, source_ref, name, clone, sr_ref, sr_uuid, timeout):
     return vm_ref
 
 
+def own_disks(client, state):
+    """The VM's own disks (not shared with another VM, not ISOs), which destroying it destroys: [(vdi_ref, vdi)]."""
+    own = []
+    for vbd_ref, vbd, vdi_ref, vdi in state.disks(config_drive=True):
+        if vdi is None or [r for r in vdi["VBDs"] if r != vbd_ref]:
+            continue
+        if client.call("SR.get_content_type", vdi["SR"]) == "iso":
+            continue
+        own.append((vdi_ref, vdi))
+    return own
+
+
 def destroy_vm(client, state, keep_disks):
     """VM.destroy, then the VM's own disks (not shared with another VM, not ISOs) unless kept."""
-    own = []
-    if not keep_disks:
-        for vbd_ref, vbd, vdi_ref, vdi in state.disks(config_drive=True):
-            if vdi is None or [r for r in vdi["VBDs"] if r != vbd_ref]:
-                continue
-            if client.call("SR.get_content_type", vdi["SR"]) == "iso":
-                continue
-            own.append(vdi_ref)
+    own = [] if keep_disks else [vdi_ref for vdi_ref, dummy in own_disks(client, state)]
     client.call("VM.destroy", state.ref)
     for vdi_ref in own:
         client.call("VDI.destroy", vdi_ref)

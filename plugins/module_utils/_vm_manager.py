@@ -8,7 +8,7 @@ from ._errors import InputError, XenAPIConnectionError, XenAPIError, XenAPITimeo
 from ._lookup import LookupFailed, find, resolve
 from ._module import ModuleFailure
 from ._units import BadSize, human, parse_size
-from ._vm_build import create_vm, destroy_vm
+from ._vm_build import create_vm, destroy_vm, own_disks
 from ._vm_cloud_init import cloud_init_changes
 from ._vm_devices import DeviceError, cdrom_changes, disk_changes, nic_changes
 from ._vm_power import PowerError, power_plan, run_power, wait_for_ip
@@ -238,6 +238,10 @@ class VmManager:
         if running and not self.params["force"]:
             raise InputError("VM %s is %s: set force: true to shut it down and destroy it" % (self.name, state.power_state))
         self.diff.add("exists", True, False)
+        if not self.params["keep_disks"]:  # what destroying it destroys with it (keep_disks: true keeps them)
+            names = [vdi["name_label"] for dummy, vdi in own_disks(self.client, state)]
+            if names:
+                self.diff.add("disks", names, [])
         if self.module.check_mode:
             return {"changed": True, "vm": state.view(), "diff": self.diff.diff()}
         if running:
