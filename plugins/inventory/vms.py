@@ -167,6 +167,7 @@ cache_connection: ~/.cache/xenserver-inventory
 """
 
 import re
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleError, AnsibleParserError
@@ -249,11 +250,22 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except (XenAPIError, XenAPIConnectionError, ValueError) as exc:
                 raise AnsibleError("pool %s: %s" % (connection["hostname"], exc)) from None
 
-        with ThreadPoolExecutor(max_workers=min(8, len(connections))) as pool:
-            answers = list(pool.map(read, connections))
-        for dummy, warnings in answers:
-            for warning in warnings:
-                self.display.warning(warning)
+        # urllib3's warning per unchecked request is said once below instead; ignored here, around the threads,
+        # as warnings filters are the process's and each client's own catch_warnings would race with the others
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Unverified HTTPS request")
+            with ThreadPoolExecutor(max_workers=min(8, len(connections))) as pool:
+                answers = list(pool.map(read, connections))
+        unchecked = []
+        for connection, (dummy, said) in zip(connections, answers):
+            for warning in said:
+                if warning.startswith("validate_certs is false"):
+                    unchecked.append(str(connection["hostname"]))
+                else:
+                    self.display.warning(warning)
+        if unchecked:  # once for the run, not once per pool, call or host
+            self.display.warning("validate_certs is false: the TLS certificates of %s are not checked, so the password "
+                                 "could reach an impostor" % ", ".join(unchecked))
         return [records for records, dummy in answers]
 
     # ---- populating -------------------------------------------------------------------------------
