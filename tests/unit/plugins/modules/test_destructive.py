@@ -26,8 +26,8 @@ NFS = {"server": "127.0.100.1", "serverpath": "/export/destructive"}
 
 
 def two_disks(run_module, connection):
-    first = run_module(vm, dict(connection, name="build-01", disks=[{"name": "system"},
-                                                                     {"name": "scratch", "size": "1GiB"}]))
+    disks = [{"name": "system"}, {"name": "scratch", "size": "1GiB"}]
+    first = run_module(vm, dict(connection, name="build-01", disks=disks))
     assert not first.get("failed"), first
 
 
@@ -68,8 +68,8 @@ def dump(sim):
 
 
 @pytest.mark.parametrize("operation, setup, module, args, option, refusal, listed", CASES, ids=[c[0] for c in CASES])
-def test_refused_without_its_option_and_listed_in_check_mode(sim, run_module, connection, operation, setup, module,
-                                                              args, option, refusal, listed):
+def test_refused_without_its_option_and_listed_in_check_mode(sim, run_module, connection, operation, setup, module, args,
+                                                             option, refusal, listed):
     master = dict(connection, hostname=sim.url("127.0.10.1"))
     if setup is not None:
         setup(run_module, master)
