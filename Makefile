@@ -15,7 +15,7 @@ STAMP_MOLECULE := $(VENV)/.installed-molecule
 MAIN_VERSION = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 STATE := .state/demo
 
-PHONY_LANES := test-runtime test-static
+PHONY_LANES := test-runtime test-static integration-long integration-rest
 .PHONY: demo test $(PHONY_LANES) test-simulator samba sanity sanity-main sanity-old units integration lint bench clean
 
 $(STAMP): requirements/simulator.txt requirements/ansible-2.21.txt simulator/pyproject.toml
@@ -37,10 +37,10 @@ test: $(STAMP) $(STAMP_OLD) $(STAMP_DOCS) $(STAMP_MOLECULE) samba
 	@$(MAKE) --no-print-directory -j2 --output-sync=recurse test-runtime test-static
 
 test-runtime:
-	@$(MAKE) --no-print-directory -j1 test-simulator units integration
+	@$(MAKE) --no-print-directory -j1 test-simulator units integration-rest
 
 test-static:
-	@$(MAKE) --no-print-directory -j1 sanity lint docs molecule
+	@$(MAKE) --no-print-directory -j1 sanity lint docs molecule integration-long
 
 # the Samba AD DC the simulator's directory tests start (scripts/samba-dc); installed only when missing
 samba:
@@ -63,6 +63,16 @@ units: $(STAMP)
 
 integration: $(STAMP)
 	scripts/ansible-test $(VENV) integration --python-interpreter $(CURDIR)/$(PY)
+
+# the longest targets, run in make test's other lane so that both lanes take about as long
+INTEGRATION_LONG := pool_backup_restore role_host_install reliability_master_change reliability_concurrency \
+	reliability_flaky_inventory
+
+integration-long: $(STAMP)
+	scripts/ansible-test $(VENV) integration --python-interpreter $(CURDIR)/$(PY) $(INTEGRATION_LONG)
+
+integration-rest: $(STAMP)
+	scripts/ansible-test $(VENV) integration --python-interpreter $(CURDIR)/$(PY) $(addprefix --exclude ,$(INTEGRATION_LONG))
 
 lint: $(STAMP)
 	mkdir -p .state/collections/ansible_collections/xapi
