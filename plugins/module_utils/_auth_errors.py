@@ -35,7 +35,7 @@ ADVICE = {
     "AUTH_ENABLE_FAILED_DUPLICATE_HOSTNAME":
         "{host} shares its host name with another host of the pool; give each host its own (host module, host_name)",
     "AUTH_ENABLE_FAILED":
-        "joining {domain} failed on {host}",
+        "joining {domain} failed on {host}; check domain, domain_username and ou",
     "AUTH_ALREADY_ENABLED":
         "{host} already uses external authentication; leave it first (state: absent) or set rejoin: true",
     "AUTH_UNKNOWN_TYPE":

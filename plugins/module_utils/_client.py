@@ -18,6 +18,7 @@ No Ansible imports, and no XenAPI SDK: modules and the inventory plugin adapt it
 
 import itertools
 import json
+import os
 import random
 import re
 import time
@@ -45,6 +46,8 @@ DEFAULT_TIMEOUT = 60.0
 RETRY_DEADLINE = 30.0
 READ_MESSAGES = ("get_", "query_", "compute_", "list_", "retrieve_", "assert_")
 READ_CALLS = frozenset(["event.from", "event_from", "event.get_current_id", "system.listMethods"])
+# a TLS failure that says the certificate is not trusted (or ca_path holds no certificate): final, not retried
+UNTRUSTED = ("certificate verify failed", "NO_CERTIFICATE_OR_CRL_FOUND")
 # writes that may be sent again when their answer was lost: a second login opens one more session only, a
 # second logout, task.cancel or task.destroy fails saying the first one ran (callers expect those errors),
 # a setter sets the same value again
@@ -80,8 +83,12 @@ def normalize_url(hostname):
         raise ValueError("hostname is empty")
     if "://" not in text:
         text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(text)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:  # an unclosed [IPv6 address, a port that is not a number from 1 to 65535
+        valid = False
+    if not valid:
         raise ValueError("hostname %r is not a host name, an address or an http(s) URL" % hostname)
     return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
@@ -133,6 +140,9 @@ class XenAPIClient:
             self.warnings.append("validate_certs is false: the TLS certificate of %s is not checked, so the "
                                  "password could reach an impostor" % self.url)
         elif ca_path:
+            if not os.path.exists(ca_path):
+                raise ValueError("ca_path: %r does not exist; give the PEM file (or the folder) of the CA certificates"
+                                 % ca_path)
             self._verify = ca_path
         self.http.headers["User-Agent"] = "xapi.xenserver"
 
@@ -323,9 +333,12 @@ class XenAPIClient:
                 warnings.simplefilter("ignore", InsecureRequestWarning)  # said once in self.warnings
                 return self.http.request(verb, url, timeout=timeout, verify=self._verify, **options)
         except SSLError as exc:
-            raise XenAPIConnectionError(
+            error = XenAPIConnectionError(
                 "the TLS certificate of %s is not trusted (%s); give ca_path the CA that signed it, or set "
-                "validate_certs: false" % (self.url, self._scrub(_reason(exc)))) from exc
+                "validate_certs: false" % (self.url, self._scrub(_reason(exc))))
+            if any(marker in str(exc) for marker in UNTRUSTED):
+                raise error from None  # not trusted now, not trusted in a moment: no retry
+            raise error from exc
         except Timeout as exc:
             raise XenAPIConnectionError("%s did not answer within %g s to %s" % (self.url, timeout, what or path)) from exc
         except RequestsConnectionError as exc:

@@ -36,7 +36,7 @@ class HostManager:
     def run(self):
         client = self.module.client
         params = self.params
-        ref, host = find(client, "host", name=params["name"], uuid=params["uuid"])
+        ref, host = find(client, "host", name=params["name"], uuid=params["uuid"], option=None if params["uuid"] else "name")
         self._simple("name", host["name_label"], params["name_label"], "host.set_name_label", ref)
         self._simple("description", host["name_description"], params["description"], "host.set_name_description", ref)
         self._simple("host_name", host["hostname"], params["host_name"], "host.set_hostname_live", ref)

@@ -163,8 +163,8 @@ class Waiter:
         if machine.get("previous_uuid") and facts["uuid"] == machine["previous_uuid"]:
             return None, "%s still answers as the installation being replaced (host uuid %s)" % (url, facts["uuid"])
         if self.product_version and not str(facts["product_version"]).startswith(self.product_version):
-            return None, "%s answers with product version %s, not %s" % (url, facts["product_version"],
-                                                                         self.product_version)
+            return None, "%s answers with product version %s, not product_version %s" % (
+                url, facts["product_version"], self.product_version)
         return facts, None
 
     def probe_all(self):

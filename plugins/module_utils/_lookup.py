@@ -35,9 +35,18 @@ def by_uuid(client, cls, uuid):
         raise
 
 
-def find(client, cls, name=None, uuid=None, keep=None):
+def find(client, cls, name=None, uuid=None, keep=None, option=None):
     """The one ref named `name` (or with `uuid`); `keep(record)` filters candidates by name
-    (e.g. no templates). -> (ref, record)."""
+    (e.g. no templates). -> (ref, record). With `option`, a failure's message starts with it."""
+    try:
+        return _find(client, cls, name, uuid, keep)
+    except LookupFailed as exc:
+        if option is None:
+            raise
+        raise LookupFailed("%s: %s" % (option, exc)) from None
+
+
+def _find(client, cls, name, uuid, keep):
     if uuid:
         ref = by_uuid(client, cls, uuid)
         return ref, client.call("%s.get_record" % cls, ref)
@@ -55,14 +64,15 @@ def find(client, cls, name=None, uuid=None, keep=None):
     raise LookupFailed("%d %s are named %r (uuids %s): give the uuid instead" % (len(candidates), plural(cls), name, uuids))
 
 
-def resolve(client, cls, name_or_uuid, keep=None):
-    """A reference option (template, sr, network, host) takes a name or a uuid."""
+def resolve(client, cls, name_or_uuid, keep=None, option=None):
+    """A reference option (template, sr, network, host) takes a name or a uuid; with `option`, a failure's
+    message starts with it."""
     if UUID.match(str(name_or_uuid)):
         try:
             return find(client, cls, uuid=name_or_uuid)
         except LookupFailed:
             pass  # a name that looks like a uuid
-    return find(client, cls, name=name_or_uuid, keep=keep)
+    return find(client, cls, name=name_or_uuid, keep=keep, option=option)
 
 
 def not_found_message(client, cls, name, keep=None):

@@ -5,6 +5,7 @@
 and XenAPI errors turned into fail_json(msg, xapi_error={code, params})."""
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.common.validation import check_type_int
 
 from ._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, XenAPIClient, normalize_url, with_host
 from ._errors import InputError, XenAPIConnectionError, XenAPIError, XenAPITimeout
@@ -32,14 +33,81 @@ class ModuleFailure(Exception):
         self.extra = extra
 
 
+class CheckedAnsibleModule(AnsibleModule):
+    """AnsibleModule that names the option where ansible-core does not:
+    - an option with suboptions given as something else than a dictionary (or a list of them for a list
+      option): ansible-core fails on it with a TypeError (an int) or with a message that names no option
+      (a string). Such an option is checked as a plain dictionary (or list of them) instead: ansible-core
+      names it when that fails, and `misshapen` lists it for the module to refuse when that passes;
+    - a NUL character in an option: the invocation log refuses it ("Failed to log to syslog (embedded null
+      character)"). It is logged as \\x00 instead, so the option gets its own check;
+    - an int option given infinity, a list of three large ints or a huge exponent: ansible-core's int check fails
+      with an OverflowError or a MemoryError. Int options are checked by checked_int instead, which refuses those
+      as the check refuses any other value it cannot convert."""
+
+    misshapen = ()
+
+    def _load_params(self):
+        super()._load_params()
+        spec = _int_checked(self.argument_spec)
+        misshapen = []
+        for name, option in self.argument_spec.items():
+            value = self.params.get(name)
+            if not option.get("options") or value is None:
+                continue
+            items = value if option.get("type") == "list" and isinstance(value, list) else [value]
+            if not all(isinstance(item, dict) for item in items):
+                spec[name] = dict(option, options=None)
+                misshapen.append((name, value))
+        self.argument_spec = spec
+        self.misshapen = misshapen
+
+    def _log_to_syslog(self, msg):
+        super()._log_to_syslog(msg.replace("\x00", "\\x00"))
+
+    def refuse_misshapen(self):
+        """After a validation that passed (a string that parses as key=value): refuse what `misshapen` lists."""
+        for name, value in self.misshapen:
+            kind = "a dictionary" if self.argument_spec[name].get("type") == "dict" else "a list of dictionaries"
+            self.fail_json(msg="%s: %r is not %s of its options" % (name, value, kind))
+
+
+def checked_int(value):
+    """ansible-core's check_type_int, with the errors it lets out (OverflowError: inf, a list of 3 large ints;
+    MemoryError: 1e999999999999999999) as its TypeError."""
+    try:
+        return check_type_int(value)
+    except (OverflowError, MemoryError):
+        raise TypeError("%r cannot be converted to an int" % (value,)) from None
+
+
+checked_int.__name__ = "int"  # as ansible-core names the type in its messages
+
+
+def _int_checked(spec):
+    """The argument spec with checked_int for type int, in suboptions too."""
+    result = {}
+    for name, option in spec.items():
+        option = dict(option)
+        if option.get("type") == "int":
+            option["type"] = checked_int
+        if option.get("options"):
+            option["options"] = _int_checked(option["options"])
+        result[name] = option
+    return result
+
+
 class XenServerModule:
     def __init__(self, argument_spec, **kwargs):
         spec = connection_argument_spec()
         spec.update(argument_spec)
-        self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
+        self.ansible = CheckedAnsibleModule(argument_spec=spec, **kwargs)
+        self.ansible.refuse_misshapen()
         self.params = self.ansible.params
         self.check_mode = self.ansible.check_mode
         self._client = None
+        if not 0 < self.params["request_timeout"] < float("inf"):
+            self.ansible.fail_json(msg="request_timeout: %r is not a number of seconds above 0" % self.params["request_timeout"])
         if not HAS_REQUESTS:
             self.ansible.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
 
@@ -52,8 +120,8 @@ class XenServerModule:
                                             validate_certs=params["validate_certs"], ca_path=params["ca_path"],
                                             protocol=params["protocol"], timeout=params["request_timeout"],
                                             retry_deadline=params["request_timeout"])
-            except ValueError as exc:
-                raise ModuleFailure("hostname: %s" % exc) from None
+            except ValueError as exc:  # the text names the option: hostname or ca_path
+                raise ModuleFailure(str(exc)) from None
             for warning in self._client.warnings:
                 self.ansible.warn(warning)
             self._client.login()

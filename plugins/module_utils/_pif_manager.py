@@ -137,7 +137,7 @@ class PifManager:
 
     def _find_pif(self):
         client, device = self.client, self.params["device"]
-        self.host, self.host_record = resolve(client, "host", self.params["host"])
+        self.host, self.host_record = resolve(client, "host", self.params["host"], option="host")
         devices = {}
         for pif in self.host_record["PIFs"]:
             record = client.call("PIF.get_record", pif)

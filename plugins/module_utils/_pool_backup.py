@@ -43,7 +43,7 @@ class PoolBackup:
         master = client.call("host.get_record", pool["master"])
         name = file_name(params["name"] or pool["name_label"] or master["name_label"])
         vms = client.call("VM.get_all_records")
-        chosen = [resolve(client, "VM", wanted, keep=is_guest) for wanted in params["vms"]]
+        chosen = [resolve(client, "VM", wanted, keep=is_guest, option="vms") for wanted in params["vms"]]
         existing = stems_of(dest, name)
         stem = new_stem(dest, name, datetime.datetime.now(datetime.timezone.utc))
         doomed = beyond(existing + [stem], params["keep"])
@@ -56,7 +56,10 @@ class PoolBackup:
             result["removed"] = [os.path.join(dest, s + ".json") for s in doomed]
             return result
         if not os.path.isdir(dest):
-            os.makedirs(dest, mode=0o700)
+            try:
+                os.makedirs(dest, mode=0o700)
+            except (OSError, ValueError) as exc:  # no permission, a file on the way, a name too long, a NUL
+                raise InputError("dest: %r cannot be made a folder: %s" % (dest, exc)) from None
         manifest = {"kind": KIND, "format": FORMAT, "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
                     "pool": {"uuid": pool["uuid"], "name": pool["name_label"],
                              "master": {"uuid": master["uuid"], "name": master["name_label"],

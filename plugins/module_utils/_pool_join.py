@@ -8,6 +8,7 @@ A refused join says which host and what to fix: xapi's code gets the friendly te
 with what the module finds on the two hosts (running VMs, shared SRs, versions, external auth);
 a refused login names the host and the options to check. Passwords are masked throughout."""
 
+import re
 import time
 from urllib.parse import urlsplit
 
@@ -15,6 +16,8 @@ from ._client import XenAPIClient, normalize_url, with_host
 from ._errors import InputError, XenAPIConnectionError, XenAPIError, XenAPITimeout
 from ._tasks import run_async
 
+# the joining host's address: a host name or an IPv4 address (no scheme, port or path)
+HOST = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
 RUNNING_VMS = 'field "power_state" = "Running" and field "is_control_domain" = "false"'
 SHARED_SRS = 'field "shared" = "true" and field "is_tools_sr" = "false"'
 _RUNNING_CODES = ("JOINING_HOST_CANNOT_HAVE_RUNNING_VMS", "JOINING_HOST_CANNOT_HAVE_RUNNING_OR_SUSPENDED_VMS")
@@ -85,14 +88,18 @@ class PoolMembership:
                             retry_deadline=params["request_timeout"])
 
     def _join(self, client, hosts):
-        joiner = self._joiner()
         address = self.params["host"]
+        if not HOST.match(address):
+            raise InputError("host: %r is neither a host name nor an IP address" % address)
+        joiner = self._joiner()
         try:
             try:
                 joiner.login()
             except XenAPIError as exc:
                 raise relabel(exc, "login to the joining host %s" % address, "host_username and host_password",
                               self._secrets()) from None
+            except ValueError as exc:  # requests cannot make a URL of it (InvalidURL)
+                raise InputError("host: %r is not a host name or an address (%s)" % (address, exc)) from None
             if joiner.url != with_host(joiner.url, address):
                 # the host answered HOST_IS_SLAVE: it is in a pool; ours, if its master is ours
                 if urlsplit(joiner.url).hostname == urlsplit(client.url).hostname:

@@ -40,7 +40,7 @@ class PoolRestore:
             if params["name"] and os.path.isdir(params["src"]):
                 stems = stems_of(folder, params["name"])
                 if not stems:
-                    raise BackupError("%s holds no backup named %s (there are: %s)" % (
+                    raise InputError("name: %s holds no backup named %r (there are: %s)" % (
                         folder, params["name"], ", ".join(stem for stem, dummy in manifests(folder)) or "none"))
                 manifest_path = os.path.join(folder, stems[-1] + ".json")
             manifest = load_manifest(manifest_path) if manifest_path else None

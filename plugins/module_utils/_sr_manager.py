@@ -22,6 +22,10 @@ MISSING_KEYS = {90: "device", 94: "location", 95: "target", 96: "targetIQN", 101
 REQUIRED_KEYS = {"nfs": ("server", "serverpath"), "iso": ("location",), "smb": ("server",),
                  "lvmoiscsi": ("target", "targetIQN", "SCSIid"), "ext": ("device",), "lvm": ("device",)}
 BACKEND_FAILURE = re.compile(r"^SR_BACKEND_FAILURE_(\d+)$")
+# SM error numbers that mean "the driver cannot reach or mount what this device_config key names"; 140 (a name
+# that does not resolve) is the key of the driver's server
+UNREACHABLE_KEYS = {73: "serverpath", 108: "server", 111: "server", 141: "target", 222: "location", 225: "location"}
+DNS_KEYS = {"nfs": "server", "smb": "server", "lvmoiscsi": "target", "iso": "location"}
 
 
 class SRFailure(Exception):
@@ -88,7 +92,7 @@ class SRManager:
         content_type = params["content_type"] or ("iso" if sr_type == "iso" else "user")
         pool_ref, pool = next(iter(client.call("pool.get_all_records").items()))
         if params["host"] is not None:
-            host_ref, host = resolve(client, "host", params["host"])
+            host_ref, host = resolve(client, "host", params["host"], option="host")
         else:
             host_ref, host = pool["master"], client.call("host.get_record", pool["master"])
         device_config = {key: str(value) for key, value in (params["device_config"] or {}).items()}
@@ -208,6 +212,8 @@ class SRManager:
                 what = "is missing or incorrect" if "incorrect" in reason else "is missing"
                 text = "device_config.%s %s: %s (%s)" % (key, what, reason, exc.code)
             else:
-                text = "the storage driver refused the SR %r: %s (%s)" % (self.params["name"], reason, exc.code)
+                wrong = UNREACHABLE_KEYS.get(number) or (DNS_KEYS.get(self.params["type"]) if number == 140 else None)
+                text = "%sthe storage driver refused the SR %r: %s (%s)" % (
+                    "device_config.%s: " % wrong if wrong else "", self.params["name"], reason, exc.code)
             return self._mask(text)
         return self._mask(exc.message)

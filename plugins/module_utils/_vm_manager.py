@@ -3,6 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The vm module's work: find or create the VM, compare, report (check mode), change, power."""
 
+import re
+
 from ._diff import Differences
 from ._errors import InputError, XenAPIConnectionError, XenAPIError, XenAPITimeout
 from ._lookup import LookupFailed, find, resolve
@@ -16,6 +18,7 @@ from ._vm_settings import settings_changes
 from ._vm_state import VmState
 
 POWER_STATES = ("running", "halted", "suspended", "paused", "restarted")
+MAC = re.compile(r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$")  # what xapi takes (VIF.create: MAC_INVALID otherwise)
 
 
 def plain_vm(record):
@@ -47,6 +50,13 @@ class VmManager:
             raise InputError(str(exc)) from None
         if spec["memory"] and spec["memory_min"] and spec["memory_min"] > spec["memory"]:
             raise InputError("memory_min: %s is more than memory %s" % (human(spec["memory_min"]), human(spec["memory"])))
+        for option in ("vcpus", "vcpus_max"):
+            if params[option] is not None and params[option] < 1:
+                raise InputError("%s: %d is not a number of vCPUs (1 or more)" % (option, params[option]))
+        for index, nic in enumerate(params["networks"] or []):
+            if nic["mac"] and not MAC.match(nic["mac"]):
+                raise InputError("networks[%d].mac: %r is not a MAC address (six pairs of hex digits and colons, like "
+                                 "02:16:3e:00:00:01)" % (index, nic["mac"]))
         if params["vcpus"] is not None and params["vcpus_max"] is None:
             spec["vcpus_max_floor"] = params["vcpus"]
         if params["vcpus"] is not None and params["vcpus_max"] is not None and params["vcpus"] > params["vcpus_max"]:
@@ -120,7 +130,8 @@ class VmManager:
         params = self.params
         if not params["template"]:
             raise InputError("template: needed to create VM %s, which does not exist" % self.name)
-        source_ref, source = resolve(self.client, "VM", params["template"], keep=lambda r: not r["is_control_domain"])
+        source_ref, source = resolve(self.client, "VM", params["template"], keep=lambda r: not r["is_control_domain"],
+                                     option="template")
         if self.spec["memory"] is not None and self.spec["memory"] < source["memory_static_min"]:
             raise InputError("memory: %s is below the static minimum %s of template %s"
                              % (human(self.spec["memory"]), human(source["memory_static_min"]), source["name_label"]))
@@ -128,9 +139,9 @@ class VmManager:
         self.diff.add("exists", False, True)
         return create_vm(self.client, source_ref, params["name"], params["clone"], sr_ref, sr_uuid, params["timeout"])
 
-    def _sr(self, name_or_uuid):
+    def _sr(self, name_or_uuid, option="sr"):
         if name_or_uuid:
-            ref, record = resolve(self.client, "SR", name_or_uuid)
+            ref, record = resolve(self.client, "SR", name_or_uuid, option=option)
             return ref, record["uuid"]
         pool = self.client.call("pool.get_all")[0]
         ref = self.client.call("pool.get_default_SR", pool)
@@ -139,7 +150,8 @@ class VmManager:
     def _would_create(self):
         if not self.params["template"]:
             raise InputError("template: needed to create VM %s, which does not exist" % self.name)
-        source_ref, source = resolve(self.client, "VM", self.params["template"], keep=lambda r: not r["is_control_domain"])
+        source_ref, source = resolve(self.client, "VM", self.params["template"], keep=lambda r: not r["is_control_domain"],
+                                     option="template")
         if self.spec["memory"] is not None and self.spec["memory"] < source["memory_static_min"]:
             raise InputError("memory: %s is below the static minimum %s of template %s"
                              % (human(self.spec["memory"]), human(source["memory_static_min"]), source["name_label"]))
@@ -152,15 +164,15 @@ class VmManager:
         if spec.get("vcpus_max_floor") and spec["vcpus_max_floor"] > state.record["VCPUs_max"]:
             spec["vcpus_max"] = spec["vcpus_max_floor"]
         if spec["affinity"]:
-            host_ref, host = resolve(self.client, "host", spec["affinity"])
+            host_ref, host = resolve(self.client, "host", spec["affinity"], option="affinity")
             spec["affinity_ref"], spec["affinity"] = host_ref, host["name_label"]
         changes = settings_changes(spec, state.record)
         try:
             if spec["disks"] is not None:
                 needs_sr = len(spec["disks"]) > len(state.disks())
                 default_sr = self._sr(self.params["sr"])[0] if needs_sr else None
-                for disk in spec["disks"]:
-                    disk["sr_ref"] = self._sr(disk["sr"])[0] if disk.get("sr") and needs_sr else None
+                for index, disk in enumerate(spec["disks"]):
+                    disk["sr_ref"] = self._sr(disk["sr"], "disks[%d].sr" % index)[0] if disk.get("sr") and needs_sr else None
                 changes += disk_changes(state, spec["disks"], self.params["remove_disks"], default_sr)
             if self.params["cdrom"] is not None:
                 changes += self._cdrom(state)
@@ -200,7 +212,7 @@ class VmManager:
         nics = state.nics()
         if index < len(nics) and nics[index][2] and want["network"] == nics[index][2]["name_label"]:
             return dict(want, network_ref=None)
-        return dict(want, network_ref=resolve(self.client, "network", want["network"])[0])
+        return dict(want, network_ref=resolve(self.client, "network", want["network"], option="networks[%d].network" % index)[0])
 
     def _power_plan(self, state, target, cycle):
         current = state.power_state

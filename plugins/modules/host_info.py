@@ -110,7 +110,7 @@ from ansible_collections.xapi.xenserver.plugins.module_utils._module import XenS
 def host_facts(client, params):
     master = next(iter(client.call("pool.get_all_records").values()))["master"]
     if params["name"] or params["uuid"]:
-        ref, record = find(client, "host", name=params["name"], uuid=params["uuid"])
+        ref, record = find(client, "host", name=params["name"], uuid=params["uuid"], option=None if params["uuid"] else "name")
         hosts = {ref: record}
     else:
         hosts = client.call("host.get_all_records")

@@ -190,10 +190,13 @@ failed_machines:
       type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+import re
+
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.xapi.xenserver.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-from ansible_collections.xapi.xenserver.plugins.module_utils._install_wait import Waiter
+from ansible_collections.xapi.xenserver.plugins.module_utils._install_wait import Waiter, xenapi_url
+from ansible_collections.xapi.xenserver.plugins.module_utils._module import CheckedAnsibleModule
 
 
 def argument_spec():
@@ -242,7 +245,8 @@ def run(params):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = CheckedAnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module.refuse_misshapen()
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
     names = [machine["name"] for machine in module.params["machines"]]
@@ -251,6 +255,16 @@ def main():
         module.fail_json(msg="machines: each name once, but %s appear more than once" % ", ".join(twice))
     if module.params["timeout"] < 0:
         module.fail_json(msg="timeout: seconds, 0 or more, got %d" % module.params["timeout"])
+    if not 0 < module.params["request_timeout"] < float("inf"):
+        module.fail_json(msg="request_timeout: %r is not a number of seconds above 0" % module.params["request_timeout"])
+    port = module.params["port"]
+    if port and not (re.match(r"^[0-9]+$", port) and 0 < int(port) < 65536):
+        module.fail_json(msg="port: %r is not a port number (1 to 65535)" % port)
+    for index, machine in enumerate(module.params["machines"]):
+        try:
+            xenapi_url(machine["address"], port)
+        except ValueError as exc:
+            module.fail_json(msg="machines[%d].address: %s" % (index, exc))
     if not module.params["validate_certs"]:
         module.warn("validate_certs is false: the installed hosts' TLS certificates are not checked, so the root "
                     "password could reach an impostor")

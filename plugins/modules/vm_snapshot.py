@@ -115,7 +115,7 @@ def destroy_snapshot(client, ref, record):
 
 def work(module):
     client, params = module.client, module.params
-    vm_ref, vm = resolve(client, "VM", params["vm"], keep=lambda r: not r["is_a_template"] and not r["is_a_snapshot"])
+    vm_ref, vm = resolve(client, "VM", params["vm"], keep=lambda r: not r["is_a_template"] and not r["is_a_snapshot"], option="vm")
     existing = snapshots_of(client, vm)
     named = [(ref, record) for ref, record in existing if record["name_label"] == params["name"]]
     result = {"changed": False, "snapshot": view(named[-1][1]) if named else None}

@@ -93,7 +93,7 @@ def test_bad_input_names_the_option(sim, run_module, connection):
     device = run_module(pif, dict(base, device="eth7", mode="dhcp"))
     assert device["failed"] and device["msg"] == "device: host xs-a2 has no device named 'eth7' (devices: eth0, eth1)"
     host = run_module(pif, dict(base, host="xs-a9", mode="dhcp"))
-    assert host["failed"] and host["msg"].startswith("no host named 'xs-a9'")
+    assert host["failed"] and host["msg"].startswith("host: no host named 'xs-a9'")
     unmanage = run_module(pif, dict(base, device="eth0", management=False))
     assert unmanage["failed"] and unmanage["msg"].startswith("management: eth0 is the management interface of xs-a2")
     assert writes(sim) == []
