@@ -3,15 +3,7 @@
 # then back (enabled, the same VMs on it again); a second "back" changes nothing.
 set -eux
 export ANSIBLE_ROLES_PATH=..
-collection=""
-IFS=: read -ra roots <<< "${ANSIBLE_COLLECTIONS_PATH:-}"
-for root in "${roots[@]}"; do
-  if [ -f "${root}/ansible_collections/xapi/xenserver/playbooks/drain_host.yml" ]; then
-    collection="${root}/ansible_collections/xapi/xenserver"
-    break
-  fi
-done
-test -n "${collection}"
+collection=$(../setup_xapisim/files/collection-root.sh)
 vars="${OUTPUT_DIR}/drain-vars.json"
 trap '"${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}" -m xapisim stop --state-dir "${OUTPUT_DIR}/xapisim-pool3" || true' EXIT
 run() { ansible-playbook "$@" -i "${INVENTORY_PATH}" -e "@${vars}" -e drain_host_play_hosts=testhost -e drain_host_name=xs-a2; }

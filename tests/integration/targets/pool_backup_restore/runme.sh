@@ -4,16 +4,7 @@
 # second recovery run changes nothing. Broken backups are refused first, with the host unchanged.
 set -eux
 export ANSIBLE_ROLES_PATH=..
-# the playbooks are not in ansible-test's copy of the tests: the collection itself is on the collections path
-collection=""
-IFS=: read -ra roots <<< "${ANSIBLE_COLLECTIONS_PATH:-}"
-for root in "${roots[@]}"; do
-  if [ -f "${root}/ansible_collections/xapi/xenserver/playbooks/recover_host.yml" ]; then
-    collection="${root}/ansible_collections/xapi/xenserver"
-    break
-  fi
-done
-test -n "${collection}"
+collection=$(../setup_xapisim/files/collection-root.sh)
 vars="${OUTPUT_DIR}/recover-vars.json"
 # the simulator (started detached by setup_xapisim) stops however the test ends
 trap '"${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}" -m xapisim stop --state-dir "${OUTPUT_DIR}/xapisim-lab" || true' EXIT
