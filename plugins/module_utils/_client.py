@@ -59,9 +59,10 @@ _CLASSES_BY_LOWER = {name.lower(): name for name in INT_FIELDS}
 
 
 class Backoff:
-    """Waits between tries of a call refused with OTHER_OPERATION_IN_PROGRESS (another client's
-    operation on the same object: the call did not run): 0.2 s doubling to 5 s, with jitter so that
-    many clients do not come back at once, until the deadline (seconds from now)."""
+    """Waits between tries of a call that did not run (a host that does not answer, or a call refused
+    with OTHER_OPERATION_IN_PROGRESS): 0.2 s doubling to 5 s, with jitter so that many clients do
+    not come back at once, until the deadline (seconds from now). There is no event to wait on
+    for a host that is down or for another client's operation, so this is a bounded sleep."""
 
     def __init__(self, seconds):
         self.deadline = time.monotonic() + seconds
@@ -255,8 +256,7 @@ class XenAPIClient:
                     raise
 
     def _rpc(self, method, params, timeout=None, find=None):
-        deadline = time.monotonic() + self.retry_deadline
-        delay = 0.2
+        backoff = Backoff(self.retry_deadline)
         while True:
             try:
                 self.calls += 1
@@ -280,7 +280,7 @@ class XenAPIClient:
                         return found
                     if isinstance(cause, Timeout):  # it may still be running: never a second one
                         raise self._lost(method, exc) from exc
-                if time.monotonic() + delay > deadline:
+                if not backoff.wait():
                     if again:
                         raise
                     raise XenAPIConnectionError("the answer to %s was lost (%s); it had not run, and the %.0f s for "
@@ -289,8 +289,6 @@ class XenAPIClient:
                 if not again:
                     self.notes.append("the answer to %s was lost (%s); it had not run, so it was sent again"
                                       % (method, _reason(cause)))
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 5.0)
 
     def _lost(self, method, exc):
         """The error of a write whose answer never came: it says that the write may have run."""

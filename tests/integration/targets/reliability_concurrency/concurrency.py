@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
+from xapisim_process import control, simulator
 
 PYTHON = sys.executable
 FORKS = 20
@@ -25,13 +25,7 @@ BUSY = ["Async.VM.start", "Async.VM.clean_shutdown", "Async.VM.hard_shutdown", "
 
 def main():
     work = Path(os.environ.get("OUTPUT_DIR") or tempfile.mkdtemp())
-    state_dir = work / "xapisim-concurrency"
-    started = subprocess.run([PYTHON, "-m", "xapisim", "serve", "--detach", "--scenario", "pool3", "--state-dir",
-                              str(state_dir), "--speed", "50", "--lifetime", "600"],
-                             check=True, capture_output=True, text=True)
-    info = json.loads(started.stdout.strip().splitlines()[-1])
-    stopped = False
-    try:
+    with simulator("pool3", work / "xapisim-concurrency") as info:
         master = [h["url"] for h in info["hosts"] if h["master"]][0]
         names = ["fork-%02d" % n for n in range(1, FORKS + 1)]
         inventory = work / "forks.json"
@@ -68,19 +62,6 @@ def main():
               "0 failures, %.0f s" % (FORKS, FORKS * 4, seen["total_calls"], injected, seconds))
         assert injected >= 10, injected
         assert len(rules) == len(BUSY)
-        stopped = True
-        done = subprocess.run([PYTHON, "-m", "xapisim", "stop", "--state-dir", str(state_dir), "--no-open-sessions"],
-                              capture_output=True, text=True, check=False)
-        assert done.returncode == 0, done.stderr
-    finally:
-        if not stopped:
-            subprocess.run([PYTHON, "-m", "xapisim", "stop", "--state-dir", str(state_dir)], check=False)
-
-
-def control(info, verb, path, body=None):
-    answer = requests.request(verb, info["control"] + path, json=body, verify=info["ca"], timeout=30)
-    answer.raise_for_status()
-    return answer.json()
 
 
 if __name__ == "__main__":

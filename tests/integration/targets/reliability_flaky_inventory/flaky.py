@@ -8,25 +8,17 @@ run succeeds and lists exactly what a run without faults lists; the simulator st
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-import requests
+from xapisim_process import control, simulator
 
-PYTHON = sys.executable
 RUNS = 8
 
 
 def main():
     work = Path(os.environ.get("OUTPUT_DIR") or tempfile.mkdtemp())
-    state_dir = work / "xapisim-flaky"
-    started = subprocess.run([PYTHON, "-m", "xapisim", "serve", "--detach", "--scenario", "twopools", "--state-dir",
-                              str(state_dir), "--speed", "50", "--lifetime", "600"],
-                             check=True, capture_output=True, text=True)
-    info = json.loads(started.stdout.strip().splitlines()[-1])
-    stopped = False
-    try:
+    with simulator("twopools", work / "xapisim-flaky") as info:
         members = [h["url"] for h in info["hosts"] if not h["master"]]
         config = work / "flaky.xenserver.yml"
         config.write_text(json.dumps({  # JSON is YAML
@@ -43,13 +35,6 @@ def main():
         print("ok   %d ansible-inventory runs, %d XenAPI calls, %d connections dropped, 0 failures"
               % (RUNS, calls, drops))
         assert drops >= 5, drops
-        stopped = True
-        done = subprocess.run([PYTHON, "-m", "xapisim", "stop", "--state-dir", str(state_dir), "--no-open-sessions"],
-                              capture_output=True, text=True, check=False)
-        assert done.returncode == 0, done.stderr
-    finally:
-        if not stopped:
-            subprocess.run([PYTHON, "-m", "xapisim", "stop", "--state-dir", str(state_dir)], check=False)
 
 
 def inventory(config):
@@ -58,12 +43,6 @@ def inventory(config):
                             check=False, env=env)
     assert answer.returncode == 0, answer.stderr
     return json.loads(answer.stdout)
-
-
-def control(info, verb, path, body=None):
-    answer = requests.request(verb, info["control"] + path, json=body, verify=info["ca"], timeout=30)
-    answer.raise_for_status()
-    return answer.json()
 
 
 if __name__ == "__main__":
