@@ -10,6 +10,7 @@ from xml.etree import ElementTree
 
 from ._errors import XenAPIError
 from ._module import ModuleFailure
+from ._records import Related
 
 
 def probed_uuids(text):
@@ -48,8 +49,10 @@ class SharedStorage:
             for host in client.call("host.get_all"):
                 client.call("PBD.create", {"host": host, "SR": ref, "device_config": sr["device_config"],
                                            "other_config": {}})
-        for pbd_ref in client.call("SR.get_PBDs", ref):
-            pbd = client.call("PBD.get_record", pbd_ref)
+        pbd_refs = client.call("SR.get_PBDs", ref)
+        pbds = Related(client, "PBD").load(pbd_refs)  # one call for many hosts
+        for pbd_ref in pbd_refs:
+            pbd = pbds.get(pbd_ref)
             if pbd["currently_attached"]:
                 continue
             view["plugged"].append(client.call("host.get_name_label", pbd["host"]))
